@@ -1,0 +1,28 @@
+/*
+ * timing.c: a monotonic clock for graders (see timing.h).
+ */
+#include "timing.h"
+
+#include <errno.h>
+#include <time.h>
+
+uint64_t timing_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+double timing_ms_since(uint64_t start_ns)
+{
+	return (double)(timing_now_ns() - start_ns) / 1e6;
+}
+
+void timing_sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}

@@ -1,0 +1,165 @@
+/*
+ * grader.h: the grader plugin ABI and the API a running test calls.
+ *
+ * A grader .so (built from graders/<kata>.c) exports one descriptor named
+ * `kata_grader`, written with KATA_GRADER(...): the kata it grades, a title,
+ * a topic, its place in the learning path, a table of tests ending in an
+ * empty entry, and optionally symbols the kata's .so must not use.
+ *
+ * Each test runs in its own forked child process (see docs/sandbox.md): the
+ * runner loads the grader and the learner's kata there, calls test->run(k),
+ * and streams every check to the parent as it happens.  A test passes when
+ * run() returns without a failed check; it fails on a failed check, a crash,
+ * or its deadline.  Ending the test early (kata_fail, kata_skip) exits the
+ * child, so a test never has to unwind its threads or sockets: the process
+ * and everything in it is discarded.
+ *
+ * The kata_* functions below are exported by the runner executable and
+ * resolved when the grader is loaded.  Strings passed in are copied; nothing
+ * returned needs freeing unless stated.
+ */
+#ifndef KATA_GRADER_H
+#define KATA_GRADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plugin.h"
+
+struct kata_ctx;		/* one running test; opaque */
+
+struct kata_test {
+	const char *name;	/* stable id (progress database, --test) */
+	const char *purpose;	/* one line a learner reads */
+	void (*run)(struct kata_ctx *k);
+	unsigned timeout_ms;	/* 0: 10 s; scaled by --timeout-scale */
+	unsigned points;	/* 0 counts as 1 */
+	const char *depends_on;	/* NULL, or an earlier test's name */
+};
+
+/* A symbol the kata's .so must not import, and why (semaphore: sem_wait). */
+struct kata_forbid {
+	const char *symbol;
+	const char *why;
+};
+
+struct kata_grader {
+	unsigned abi_version;	/* KATA_ABI_VERSION */
+	unsigned struct_size;	/* sizeof(struct kata_grader) */
+	const char *kata;	/* "framing": katas/framing/, solutions/framing/ */
+	const char *title;	/* "Length-prefixed frames over TCP" */
+	const char *topic;	/* "TCP has no message boundaries (粘包)" */
+	unsigned order;		/* place in the learning path, ascending */
+	const struct kata_test *tests;		/* ends with { 0 } */
+	const struct kata_forbid *forbidden;	/* NULL or ends with { 0 } */
+};
+
+#define KATA_GRADER_SYMBOL "kata_grader"
+
+/*
+ * In a grader: KATA_GRADER(.kata = "framing", .title = ..., .tests = tests);
+ */
+#define KATA_GRADER(...) \
+	__attribute__((visibility("default"))) \
+	extern const struct kata_grader kata_grader; \
+	const struct kata_grader kata_grader = { \
+		.abi_version = KATA_ABI_VERSION, \
+		.struct_size = sizeof(struct kata_grader), __VA_ARGS__ }
+
+#define KATA_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ---- the learner's code ------------------------------------------------ */
+
+/*
+ * Returns the address of `name` in the learner's kata .so.  When it is
+ * missing, fails the test with a sentence naming the function and the
+ * header that declares it (does not return).
+ */
+void *kata_sym(struct kata_ctx *k, const char *name);
+
+/* Typed lookup: the grader includes the kata's header, so fn has a type. */
+#define KATA_SYM(k, fn) ((__typeof__(&fn))kata_sym((k), #fn))
+
+/* ---- checks and messages ----------------------------------------------- */
+
+/*
+ * The concept behind the checks that follow, shown under a failure:
+ * "TCP is a byte stream: one recv() may return half a header".  Replaces the
+ * previous one; NULL clears it.
+ */
+void kata_concept(struct kata_ctx *k, const char *fmt, ...) KATA_PRINTF(2, 3);
+
+/* A check that passed (shown with --verbose; proves progress before a crash) */
+void kata_ok(struct kata_ctx *k, const char *fmt, ...) KATA_PRINTF(2, 3);
+
+/* Information shown whether or not the test passes (a throughput figure). */
+void kata_note(struct kata_ctx *k, const char *fmt, ...) KATA_PRINTF(2, 3);
+
+/*
+ * Records a failed check and ends the test (the child exits).  Write the
+ * message as "what: expected X, got Y".
+ */
+_Noreturn void kata_fail(struct kata_ctx *k, const char *fmt, ...)
+	KATA_PRINTF(2, 3);
+
+/* Records a failed check and lets the test go on; it will fail. */
+void kata_fail_soft(struct kata_ctx *k, const char *fmt, ...)
+	KATA_PRINTF(2, 3);
+
+/* Ends the test as skipped, with a reason (does not return). */
+_Noreturn void kata_skip(struct kata_ctx *k, const char *fmt, ...)
+	KATA_PRINTF(2, 3);
+
+/* Fails with the formatted message unless cond holds. */
+#define KATA_REQUIRE(k, cond, ...) \
+	do { if (!(cond)) kata_fail((k), __VA_ARGS__); } while (0)
+
+/*
+ * Fails with "what: expected <want>, got <got>" unless they are equal.
+ * Negative values that are errno codes are shown by name ("-EPROTO").
+ */
+void kata_expect_int(struct kata_ctx *k, const char *what,
+		     long long got, long long want);
+
+/*
+ * Returns a static string naming a result: "-EPROTO (Protocol error)" for a
+ * negative errno value, the number itself otherwise.  Valid until the next
+ * call from the same thread.
+ */
+const char *kata_strres(long long r);
+
+/* ---- the run's settings ------------------------------------------------ */
+
+/*
+ * A size or count: `full` under `runner check`, `quick` under selftest
+ * (--quick), or the value given with --param name=value.
+ */
+long long kata_param(struct kata_ctx *k, const char *name,
+		     long long full, long long quick);
+
+/* The --timeout-scale factor (1.0 by default); multiply tolerances by it. */
+double kata_scale(struct kata_ctx *k);
+
+/*
+ * Returns the run's random seed (--seed S, or a fresh one) and marks the
+ * test as randomised: a failure then says how to replay it.
+ */
+uint64_t kata_seed(struct kata_ctx *k);
+
+/* Absolute paths; valid for the whole test. */
+const char *kata_fixtures(struct kata_ctx *k);	/* fixtures/<kata> */
+const char *kata_tmpdir(struct kata_ctx *k);	/* removed after the test */
+const char *kata_name(struct kata_ctx *k);	/* "framing" */
+
+/* True when grading the reference solution (--solution). */
+bool kata_is_solution(struct kata_ctx *k);
+
+/*
+ * Thread names matter: the hang diagnosis tells grader threads from the
+ * learner's by a "g:" prefix in the thread name.  Graders start threads
+ * with thread_start() from graders/lib, which names them so.
+ */
+#define KATA_GRADER_THREAD_PREFIX "g:"
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * build.h: building katas for the runner.
+ *
+ * build_target() runs ninja for one target of the meson build, under the
+ * build lock (.runner/build.lock) shared with the ./runner launcher, so a
+ * `check` beside a `watch` never runs two ninjas at once.  build_cc()
+ * compiles a kata source into a .so directly (verify's stubs and mutants,
+ * never -Werror).  build_first_error() picks the compiler's first error out
+ * of a log.
+ */
+#ifndef RUNNER_BUILD_H
+#define RUNNER_BUILD_H
+
+#include "runner.h"
+
+/* Builds build/<target>.  0, or -1 with the tool's output in *log. */
+int build_target(const char *target, struct strbuf *log);
+
+/*
+ * Compiles src (plus the kata's shipped support sources) into out_so.
+ * 0, or -1 with the compiler's output in *log.
+ */
+int build_cc(const char *kata, const char *src, const char *out_so,
+	     struct strbuf *log);
+
+/*
+ * Runs argv (argv[0] looked up in PATH) with output into *log.  Returns the
+ * exit status, or -errno if it could not start.
+ */
+int build_run(char *const argv[], struct strbuf *log);
+
+/*
+ * The first compiler error in log as "file:line:col: error: message", paths
+ * relative to the project; a malloc'd string the caller frees.
+ */
+char *build_first_error(const char *log);
+
+#endif

@@ -1,0 +1,252 @@
+/*
+ * grade.c: grading katas (see grade.h).
+ */
+#define _GNU_SOURCE
+#include "grade.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "report.h"
+#include "sandbox.h"
+
+static void check_forbidden(struct kata_run *run)
+{
+	const struct kata_forbid *f = run->g->desc->forbidden;
+
+	for (; f && f->symbol; f++)
+		if (plugin_imports(run->so, f->symbol) == 1)
+			sb_printf(&run->refused, "%s calls %s(), which this "
+				  "kata does not allow: %s\n", run->source,
+				  f->symbol, f->why);
+}
+
+static int locate(struct kata_run *run, const struct options *o,
+		  const char *so)
+{
+	const char *k = run->g->kata;
+
+	if (so) {
+		run->so = xstrdup(so);
+		run->source = xstrdup(so);
+		return 0;
+	}
+	run->source = xasprintf("%s/%s/%s.c", o->solution ? "solutions"
+				: "katas", k, k);
+	run->so = xasprintf("%s/%s-%s.so", runner_build, o->solution ?
+			    "solution" : "kata", k);
+	if (o->solution)
+		return build_target(strrchr(run->so, '/') + 1,
+				    &run->build_log) ? EXIT_USAGE : 0;
+	if (build_target(strrchr(run->so, '/') + 1, &run->build_log) < 0) {
+		run->build_error = build_first_error(run->build_log.s);
+		free(run->so);
+		run->so = NULL;
+	}
+	return 0;
+}
+
+int grade_prepare(struct kata_run *run, struct grader *g,
+		  const struct options *o, const char *so)
+{
+	char *err = NULL;
+	enum probe p;
+
+	memset(run, 0, sizeof(*run));
+	run->g = g;
+	run->res = xcalloc(g->ntests, sizeof(*run->res));
+	run->selected = xcalloc(g->ntests, sizeof(bool));
+	for (size_t i = 0; i < g->ntests; i++)
+		run->selected[i] = !o->test ||
+				   !strcmp(o->test, g->desc->tests[i].name);
+	if (locate(run, o, so)) {
+		fprintf(stderr, "runner: the reference solution of %s does not "
+			"build:\n%s", g->kata, run->build_log.s);
+		return EXIT_USAGE;
+	}
+	if (!run->so)
+		return 0;
+	p = plugin_probe_kata(run->so, g->kata, &err);
+	if (p == PROBE_UNLOADABLE && !so && !o->solution) {
+		run->build_error = xasprintf("%s builds but cannot be loaded: "
+					     "%s", run->source, err);
+		free(run->so);
+		run->so = NULL;
+	} else if (p != PROBE_OK) {
+		fprintf(stderr, "runner: refusing %s: %s.\n", run->so, err);
+		free(err);
+		return EXIT_USAGE;
+	}
+	free(err);
+	if (run->so)
+		check_forbidden(run);
+	return 0;
+}
+
+/* The index of the test a dependency names, or -1. */
+static long test_index(const struct grader *g, const char *name)
+{
+	for (size_t i = 0; i < g->ntests; i++)
+		if (!strcmp(g->desc->tests[i].name, name))
+			return (long)i;
+	return -1;
+}
+
+/* Marks test i of run as not run, with a reason; true if so. */
+static bool settle_without_running(struct kata_run *run, size_t i,
+				   bool stopped)
+{
+	const struct kata_test *t = &run->g->desc->tests[i];
+	struct test_result *r = &run->res[i];
+	long d = t->depends_on ? test_index(run->g, t->depends_on) : -1;
+
+	r->test = t;
+	if (!run->so) {
+		r->outcome = OUT_FAIL;
+		sb_puts(&r->why, "not run: the kata does not build");
+	} else if (stopped) {
+		r->outcome = OUT_SKIP;
+		sb_puts(&r->why, "not run: --fail-fast stopped at the first "
+			"failure");
+	} else if (d >= 0 && run->selected[d] &&
+		   run->res[d].outcome != OUT_PASS) {
+		r->outcome = OUT_SKIP;
+		sb_printf(&r->why, "skipped: it needs %s, which did not pass",
+			  t->depends_on);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static void tally(struct kata_run *run, size_t i, const struct options *o,
+		  bool quiet)
+{
+	enum outcome oc = run->res[i].outcome;
+
+	run->passed += oc == OUT_PASS;
+	run->failed += outcome_failed(oc);
+	run->skipped += oc == OUT_SKIP;
+	if (!quiet && o->jobs <= 1)
+		report_test(run, i, o);
+}
+
+static void kata_done(struct kata_run *run, const struct options *o,
+		      bool quiet)
+{
+	run->status = run->build_error ? EXIT_BUILD :
+		      run->failed || run->refused.len ? EXIT_TESTFAIL :
+		      EXIT_PASS;
+	run->reported = true;
+	if (quiet)
+		return;
+	if (o->jobs > 1) {
+		report_kata_begin(run, o);
+		for (size_t i = 0; i < run->g->ntests; i++)
+			if (run->selected[i])
+				report_test(run, i, o);
+	}
+	report_kata_end(run, o);
+}
+
+struct sched {
+	struct sandbox_job jobs[64], *live[64];
+	struct kata_run *owner[64];
+	size_t nlive;
+	bool stopped;
+};
+
+/* Starts kata run's next test that must really run; false when none. */
+static bool start_next(struct sched *s, struct kata_run *run,
+		       const struct options *o, bool quiet)
+{
+	while (run->next < run->g->ntests) {
+		size_t i = run->next++;
+		struct sandbox_spec spec = { run->g, (unsigned)i, run->so, o,
+					     o->seed, NULL, NULL };
+		if (!run->selected[i])
+			continue;
+		if (settle_without_running(run, i, s->stopped)) {
+			tally(run, i, o, quiet);
+			continue;
+		}
+		struct sandbox_job *j = &s->jobs[s->nlive];
+		if (sandbox_start(j, &spec, &run->res[i]) < 0) {
+			run->res[i].outcome = OUT_FAIL;
+			sb_puts(&run->res[i].why, "the runner could not start "
+				"a test process");
+			tally(run, i, o, quiet);
+			continue;
+		}
+		s->live[s->nlive] = j;
+		s->owner[s->nlive++] = run;
+		run->busy = true;
+		return true;
+	}
+	return false;
+}
+
+static void reap_one(struct sched *s, const struct options *o, bool quiet)
+{
+	size_t w = sandbox_wait(s->live, s->nlive);
+	struct kata_run *run = s->owner[w];
+	size_t i = (size_t)(s->live[w]->res - run->res);
+
+	tally(run, i, o, quiet);
+	if (o->fail_fast && outcome_failed(run->res[i].outcome))
+		s->stopped = true;
+	run->busy = false;
+	s->nlive--;
+	s->jobs[w] = s->jobs[s->nlive];
+	s->live[w] = &s->jobs[w];
+	s->owner[w] = s->owner[s->nlive];
+}
+
+int grade_katas(struct kata_run *runs, size_t n, const struct options *o,
+		bool quiet)
+{
+	struct sched *s = xcalloc(1, sizeof(*s));
+	size_t jobs = o->jobs ? (o->jobs < 64 ? o->jobs : 64) : 1;
+	int worst = 0;
+
+	for (size_t done = 0; done < n;) {
+		for (size_t k = 0; k < n && s->nlive < jobs; k++) {
+			struct kata_run *run = &runs[k];
+			if (run->busy || run->reported)
+				continue;
+			if (!quiet && jobs <= 1 && run->next == 0)
+				report_kata_begin(run, o);
+			if (!start_next(s, run, o, quiet)) {
+				kata_done(run, o, quiet);
+				done++;
+				worst = run->status > worst ? run->status
+							    : worst;
+			}
+			if (jobs <= 1 && (run->busy || !run->reported))
+				break;
+		}
+		if (s->nlive)
+			reap_one(s, o, quiet);
+	}
+	free(s);
+	return worst;
+}
+
+void grade_free(struct kata_run *run)
+{
+	for (size_t i = 0; run->res && i < run->g->ntests; i++) {
+		sb_free(&run->res[i].log);
+		sb_free(&run->res[i].output);
+		sb_free(&run->res[i].why);
+	}
+	free(run->res);
+	free(run->selected);
+	free(run->so);
+	free(run->source);
+	free(run->build_error);
+	sb_free(&run->build_log);
+	sb_free(&run->refused);
+}

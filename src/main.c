@@ -1,0 +1,318 @@
+/*
+ * main.c: the runner's command line.
+ *
+ * runner list | check | hint | verify | selftest | help.  Reads options
+ * into struct options, loads the registry, and hands over to grade.c,
+ * verify.c or meson.  Exit status: 0 all passed, 1 a test failed, 2 usage
+ * or environment error, 3 build error; the highest wins.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "build.h"
+#include "grade.h"
+#include "progress.h"
+#include "registry.h"
+#include "report.h"
+#include "sandbox.h"
+#include "verify.h"
+
+static const char usage[] =
+"usage: runner <command> [options] [kata...]\n"
+"\n"
+"commands:\n"
+"  list                 the katas in learning-path order\n"
+"  check <kata>...      build your kata and grade it (--all: every kata)\n"
+"  hint <kata>          the next hint for a kata (--all: every hint)\n"
+"  verify <kata>...     instructors: the grader passes the solution, fails\n"
+"                       the stub and every mutant (--all: every kata)\n"
+"  selftest             the project's own test suite\n"
+"\n"
+"options:\n"
+"  --all                every kata\n"
+"  --solution           grade the reference solution, not your code\n"
+"  --test NAME          run only the test NAME\n"
+"  -j N                 run tests of N different katas at once\n"
+"  --timeout-scale X    multiply every time limit and tolerance by X\n"
+"  --seed S             replay a randomised test with seed S\n"
+"  --fail-fast          stop at the first failing test\n"
+"  --quick              small sizes (what selftest uses)\n"
+"  --param NAME=VALUE   override a grader's size or count\n"
+"  --so PATH            grade this kata .so instead of building one\n"
+"  --format human|tap|json\n"
+"  --no-progress        do not record this run in .runner/progress.db\n"
+"  -v, --verbose        passed checks and whole compiler logs too\n";
+
+static int die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "runner: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'runner help'.\n");
+	return EXIT_USAGE;
+}
+
+static int parse_format(const char *s, struct options *o)
+{
+	if (!strcmp(s, "human"))
+		o->format = FMT_HUMAN;
+	else if (!strcmp(s, "tap"))
+		o->format = FMT_TAP;
+	else if (!strcmp(s, "json"))
+		o->format = FMT_JSON;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_number(const char *s, double min, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || v < min)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+enum { O_ALL = 256, O_SOLUTION, O_TEST, O_SCALE, O_SEED, O_FAILFAST,
+       O_QUICK, O_PARAM, O_SO, O_FORMAT, O_NOPROGRESS, O_YES };
+
+static const struct option longopts[] = {
+	{ "all", no_argument, NULL, O_ALL },
+	{ "solution", no_argument, NULL, O_SOLUTION },
+	{ "test", required_argument, NULL, O_TEST },
+	{ "timeout-scale", required_argument, NULL, O_SCALE },
+	{ "seed", required_argument, NULL, O_SEED },
+	{ "fail-fast", no_argument, NULL, O_FAILFAST },
+	{ "quick", no_argument, NULL, O_QUICK },
+	{ "param", required_argument, NULL, O_PARAM },
+	{ "so", required_argument, NULL, O_SO },
+	{ "format", required_argument, NULL, O_FORMAT },
+	{ "no-progress", no_argument, NULL, O_NOPROGRESS },
+	{ "yes", no_argument, NULL, O_YES },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 }
+};
+
+static int parse_one(int c, struct options *o)
+{
+	double v;
+
+	switch (c) {
+	case O_ALL: o->all = true; return 0;
+	case O_SOLUTION: o->solution = true; return 0;
+	case O_TEST: o->test = optarg; return 0;
+	case O_FAILFAST: o->fail_fast = true; return 0;
+	case O_QUICK: o->quick = true; return 0;
+	case O_SO: o->so = optarg; return 0;
+	case O_NOPROGRESS: o->no_progress = true; return 0;
+	case O_YES: o->yes = true; return 0;
+	case 'v': o->verbose = true; return 0;
+	case O_FORMAT:
+		return parse_format(optarg, o) ? die_usage("unknown format "
+			"'%s' (human, tap or json)", optarg) : 0;
+	case O_SCALE:
+		if (parse_number(optarg, 0.01, &o->scale))
+			return die_usage("--timeout-scale wants a number "
+					 "above 0, not '%s'", optarg);
+		return 0;
+	case 'j':
+		if (parse_number(optarg, 1, &v) || v > 64)
+			return die_usage("-j wants a count from 1 to 64, not "
+					 "'%s'", optarg);
+		o->jobs = (unsigned)v;
+		return 0;
+	case O_SEED:
+		o->seed = strtoull(optarg, NULL, 0);
+		o->seed_given = true;
+		return 0;
+	case O_PARAM:
+		if (!strchr(optarg, '='))
+			return die_usage("--param wants NAME=VALUE, not '%s'",
+					 optarg);
+		o->params = realloc(o->params, (o->nparams + 2) *
+				    sizeof(char *));
+		o->params[o->nparams++] = optarg;
+		o->params[o->nparams] = NULL;
+		return 0;
+	default:
+		return EXIT_USAGE;
+	}
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	int c, r;
+
+	o->scale = 1.0;
+	o->jobs = 1;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "vhj:", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			exit(EXIT_PASS);
+		}
+		if ((r = parse_one(c, o)) != 0)
+			return r == EXIT_USAGE ? r : EXIT_USAGE;
+	}
+	if (!o->seed_given)
+		o->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	return 0;
+}
+
+/* The graders the positional names (or --all) ask for, in path order. */
+static int select_katas(struct registry *reg, const struct options *o,
+			struct grader ***out, size_t *n)
+{
+	*out = xcalloc(reg->n + o->nargs, sizeof(**out));
+	*n = 0;
+	if (o->all || !o->nargs) {
+		if (!o->all)
+			return die_usage("name a kata, or --all (runner list "
+					 "shows them)%s", "");
+		for (size_t i = 0; i < reg->n; i++)
+			(*out)[(*n)++] = &reg->graders[i];
+		return 0;
+	}
+	for (size_t i = 0; i < o->nargs; i++) {
+		struct grader *g = registry_find(reg, o->args[i]);
+		const char *s = registry_suggest(reg, o->args[i]);
+		if (!g) {
+			fprintf(stderr, "runner: there is no kata named '%s'"
+				"%s%s%s. 'runner list' shows them all.\n",
+				o->args[i], s ? "; did you mean '" : "",
+				s ? s : "", s ? "'?" : "");
+			return EXIT_USAGE;
+		}
+		(*out)[(*n)++] = g;
+	}
+	return 0;
+}
+
+static void record_progress(struct kata_run *runs, size_t n,
+			    const struct options *o)
+{
+	char *note = NULL;
+	struct progress *p;
+
+	if (o->no_progress || o->so)
+		return;
+	p = progress_open(&note);
+	for (size_t i = 0; p && i < n && !note; i++)
+		progress_record(p, &runs[i], o, &note);
+	if (note)
+		fprintf(stderr, "runner: %s\n", note);
+	free(note);
+	progress_close(p);
+}
+
+static int cmd_check(struct registry *reg, struct options *o)
+{
+	struct grader **gs;
+	struct kata_run *runs;
+	size_t n;
+	unsigned p = 0, f = 0, s = 0;
+	int r = select_katas(reg, o, &gs, &n), worst;
+
+	if (r)
+		return r;
+	if (o->so && n != 1)
+		return die_usage("--so grades one kata; name it%s", "");
+	runs = xcalloc(n, sizeof(*runs));
+	for (size_t i = 0; i < n; i++)
+		if ((r = grade_prepare(&runs[i], gs[i], o, o->so)) != 0)
+			return r;
+	worst = grade_katas(runs, n, o, false);
+	for (size_t i = 0; i < n; i++) {
+		p += runs[i].passed;
+		f += runs[i].failed + (runs[i].refused.len ? 1 : 0);
+		s += runs[i].skipped;
+	}
+	record_progress(runs, n, o);
+	report_summary(p, f, s, o);
+	return worst;
+}
+
+static int cmd_verify(struct registry *reg, struct options *o)
+{
+	struct grader **gs;
+	size_t n;
+	unsigned p = 0, f = 0;
+	int r = select_katas(reg, o, &gs, &n), worst = 0;
+
+	if (r)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		r = verify_kata(gs[i], o, &p, &f);
+		worst = r > worst ? r : worst;
+	}
+	printf("%u passed, %u failed\n", p, f);
+	return worst;
+}
+
+static int cmd_list(struct registry *reg)
+{
+	printf("The learning path (runner check <kata> grades one):\n\n");
+	for (size_t i = 0; i < reg->n; i++) {
+		const struct kata_grader *d = reg->graders[i].desc;
+		printf("  %2zu. %-16s %s\n      %-16s %s, %zu tests\n", i + 1,
+		       d->kata, d->title, "", d->topic, reg->graders[i].ntests);
+	}
+	return EXIT_PASS;
+}
+
+int hint_command(struct registry *reg, const struct options *o);
+int selftest_command(const struct options *o);
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct registry reg;
+	const char *cmd;
+	char *err = NULL;
+	int r;
+
+	runner_root = KATA_SOURCE_ROOT;
+	runner_build = KATA_BUILD_ROOT;
+	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help")
+	    || !strcmp(argv[1], "-h")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_PASS;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("runner %s (kata ABI %u)\n", KATA_VERSION,
+		       KATA_ABI_VERSION);
+		return EXIT_PASS;
+	}
+	cmd = argv[1];
+	if ((r = parse_args(argc - 1, argv + 1, &o)) != 0)
+		return r;
+	o.args = argv + 1 + optind;
+	o.nargs = (size_t)(argc - 1 - optind);
+	if (!strcmp(cmd, "selftest"))
+		return selftest_command(&o);
+	sandbox_init();
+	if (strcmp(cmd, "list") && strcmp(cmd, "check") &&
+	    strcmp(cmd, "hint") && strcmp(cmd, "verify"))
+		return die_usage("unknown command '%s'", cmd);
+	if (registry_load(&reg, &err) < 0) {
+		fprintf(stderr, "runner: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(cmd, "list"))
+		return cmd_list(&reg);
+	if (!strcmp(cmd, "hint"))
+		return hint_command(&reg, &o);
+	if (!strcmp(cmd, "verify"))
+		return cmd_verify(&reg, &o);
+	return cmd_check(&reg, &o);
+}

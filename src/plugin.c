@@ -1,0 +1,206 @@
+/*
+ * plugin.c: loading and checking grader and kata shared objects (plugin.h).
+ */
+#define _GNU_SOURCE
+#include "plugin.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *check_tests(const struct kata_grader *d, size_t *n)
+{
+	static char why[256];
+	const struct kata_test *t = d->tests;
+
+	for (*n = 0; t && t[*n].name; (*n)++) {
+		const struct kata_test *x = &t[*n];
+		bool dep_ok = !x->depends_on;
+
+		if (!x->run || !x->purpose) {
+			snprintf(why, sizeof(why), "test %s has no %s", x->name,
+				 x->run ? "purpose" : "function");
+			return why;
+		}
+		for (size_t i = 0; i < *n; i++) {
+			if (!strcmp(t[i].name, x->name)) {
+				snprintf(why, sizeof(why),
+					 "two tests are named %s", x->name);
+				return why;
+			}
+			if (x->depends_on && !strcmp(t[i].name, x->depends_on))
+				dep_ok = true;
+		}
+		if (!dep_ok) {
+			snprintf(why, sizeof(why), "test %s depends on %s, "
+				 "which is not an earlier test", x->name,
+				 x->depends_on);
+			return why;
+		}
+	}
+	return *n ? NULL : "it has no tests";
+}
+
+static const char *check_grader(const struct kata_grader *d, const char *kata,
+				size_t *n)
+{
+	static char why[256];
+
+	if (d->abi_version != KATA_ABI_VERSION) {
+		snprintf(why, sizeof(why), "it was built for kata ABI %u and "
+			 "this runner speaks %u; rebuild it", d->abi_version,
+			 KATA_ABI_VERSION);
+		return why;
+	}
+	if (d->struct_size < sizeof(struct kata_grader))
+		return "its descriptor is older than this runner's; rebuild it";
+	if (!d->kata || strcmp(d->kata, kata)) {
+		snprintf(why, sizeof(why), "it grades \"%s\", not \"%s\" "
+			 "(a stale or renamed file?)", d->kata ? d->kata : "",
+			 kata);
+		return why;
+	}
+	if (!d->title || !d->topic)
+		return "it has no title or topic";
+	return check_tests(d, n);
+}
+
+int plugin_open_grader(const char *kata, struct grader *g, char **err)
+{
+	const char *why;
+
+	memset(g, 0, sizeof(*g));
+	g->kata = xstrdup(kata);
+	g->path = xasprintf("%s/grader-%s.so", runner_build, kata);
+	if (access(g->path, R_OK) < 0) {
+		*err = xasprintf("The grader for %s is missing (%s); run "
+				 "./runner to rebuild it.", kata, g->path);
+		return -ENOENT;
+	}
+	if (!(g->handle = dlopen(g->path, RTLD_NOW | RTLD_LOCAL))) {
+		*err = xasprintf("%s is not a loadable grader (%s); rebuild "
+				 "it with ./runner or remove it.", g->path,
+				 dlerror());
+		return -ENOEXEC;
+	}
+	g->desc = dlsym(g->handle, KATA_GRADER_SYMBOL);
+	why = g->desc ? check_grader(g->desc, kata, &g->ntests)
+		      : "it exports no kata_grader descriptor";
+	if (why) {
+		*err = xasprintf("Refusing the grader %s: %s.", g->path, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* In the probe child: returns a message, or NULL when the .so is fine. */
+static char *probe_child(const char *path, const char *kata, char *kind)
+{
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	const struct kata_plugin *p;
+
+	*kind = 'R';
+	if (!h) {
+		*kind = 'U';
+		return xasprintf("%s", dlerror());
+	}
+	p = dlsym(h, KATA_PLUGIN_SYMBOL);
+	if (!p)
+		return xasprintf("%s has no KATA_PLUGIN(\"%s\") line, so it is "
+				 "not a kata the runner knows", path, kata);
+	if (p->abi_version != KATA_ABI_VERSION)
+		return xasprintf("%s was built for kata ABI %u, this runner "
+				 "speaks %u: rebuild it", path, p->abi_version,
+				 KATA_ABI_VERSION);
+	if (!p->kata || strcmp(p->kata, kata))
+		return xasprintf("%s says it is the kata \"%s\", not \"%s\"",
+				 path, p->kata ? p->kata : "", kata);
+	return NULL;
+}
+
+enum probe plugin_probe_kata(const char *path, const char *kata, char **err)
+{
+	int fds[2], st;
+	char buf[2048] = "";
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		*err = xasprintf("cannot start a process: %s", strerror(errno));
+		return PROBE_REFUSED;
+	}
+	if (pid == 0) {
+		char kind;
+		char *m = probe_child(path, kata, &kind);
+		if (m)
+			dprintf(fds[1], "%c%s", kind, m);
+		_exit(0);
+	}
+	close(fds[1]);
+	n = read(fds[0], buf, sizeof(buf) - 1);
+	close(fds[0]);
+	waitpid(pid, &st, 0);
+	if (n <= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return PROBE_OK;
+	buf[n > 0 ? n : 0] = '\0';
+	*err = xstrdup(n > 1 ? buf + 1 : "loading it crashed the process");
+	return n > 0 && buf[0] == 'U' ? PROBE_UNLOADABLE : PROBE_REFUSED;
+}
+
+static int find_undef(const unsigned char *m, size_t len, const char *symbol)
+{
+	const Elf64_Ehdr *eh = (const void *)m;
+	const Elf64_Shdr *sh;
+
+	if (len < sizeof(*eh) || memcmp(m, ELFMAG, SELFMAG) ||
+	    m[EI_CLASS] != ELFCLASS64 || eh->e_shoff + (size_t)eh->e_shnum *
+	    sizeof(*sh) > len)
+		return -ENOEXEC;
+	sh = (const void *)(m + eh->e_shoff);
+	for (unsigned i = 0; i < eh->e_shnum; i++) {
+		const Elf64_Sym *sym;
+		const char *str;
+
+		if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_link >= eh->e_shnum)
+			continue;
+		if (sh[i].sh_offset + sh[i].sh_size > len ||
+		    sh[sh[i].sh_link].sh_offset > len)
+			return -ENOEXEC;
+		sym = (const void *)(m + sh[i].sh_offset);
+		str = (const char *)m + sh[sh[i].sh_link].sh_offset;
+		for (size_t j = 0; j < sh[i].sh_size / sizeof(*sym); j++)
+			if (sym[j].st_shndx == SHN_UNDEF && sym[j].st_name &&
+			    !strcmp(str + sym[j].st_name, symbol))
+				return 1;
+	}
+	return 0;
+}
+
+int plugin_imports(const char *path, const char *symbol)
+{
+	struct stat st;
+	void *m;
+	int r, fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || st.st_size == 0) {
+		close(fd);
+		return -ENOEXEC;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -errno;
+	r = find_undef(m, (size_t)st.st_size, symbol);
+	munmap(m, (size_t)st.st_size);
+	return r;
+}

@@ -1,0 +1,243 @@
+/*
+ * report.c: what a learner sees (see report.h).
+ */
+#define _GNU_SOURCE
+#include "report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static unsigned tap_count;
+
+bool report_fancy(void)
+{
+	static int fancy = -1;
+	const char *nc = getenv("NO_COLOR");
+
+	if (fancy < 0)
+		fancy = isatty(1) && !(nc && *nc) && getenv("TERM") &&
+			strcmp(getenv("TERM"), "dumb");
+	return fancy;
+}
+
+static const char *paint(const char *code)
+{
+	return report_fancy() ? code : "";
+}
+
+#define RED paint("\033[31m")
+#define GREEN paint("\033[32m")
+#define YELLOW paint("\033[33m")
+#define DIM paint("\033[2m")
+#define BOLD paint("\033[1m")
+#define RESET paint("\033[0m")
+
+static const char *mark(enum outcome oc)
+{
+	bool f = report_fancy();
+
+	if (oc == OUT_PASS)
+		return f ? "✓" : "ok  ";
+	if (oc == OUT_SKIP)
+		return f ? "-" : "skip";
+	return f ? "✗" : "FAIL";
+}
+
+/* Prints text indented, each line prefixed. */
+static void indented(const char *prefix, const char *text)
+{
+	const char *p = text;
+
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		int len = eol ? (int)(eol - p) : (int)strlen(p);
+		printf("%s%.*s\n", prefix, len, p);
+		p = eol ? eol + 1 : NULL;
+	}
+}
+
+static void human_records(const struct test_result *r, bool verbose)
+{
+	const char *p = r->log.s;
+	const char *concept = NULL;
+	size_t clen = 0;
+
+	while (p && *p) {
+		const char *e = strchr(p, '\x1e');
+		int len = e ? (int)(e - p) : (int)strlen(p);
+		char *text = strndup(p + 1, (size_t)len - 1);
+
+		if (*p == 'c') {
+			concept = p + 1;
+			clen = (size_t)len - 1;
+		} else if (*p == 'f' || *p == 'F') {
+			indented("      ", text);
+			if (concept && clen)
+				printf("      %swhy:%s %.*s\n", DIM, RESET,
+				       (int)clen, concept);
+		} else if (*p == 'n') {
+			indented("      note: ", text);
+		} else if (*p == 's' || (*p == 'o' && verbose)) {
+			indented(*p == 's' ? "      " : "      ok: ", text);
+		} else if (*p == 'x') {
+			printf("      crashed %s\n", text);
+		}
+		free(text);
+		p = e ? e + 1 : NULL;
+	}
+}
+
+static void human_test(const struct kata_run *run, size_t i,
+		       const struct options *o)
+{
+	const struct test_result *r = &run->res[i];
+	const char *col = r->outcome == OUT_PASS ? GREEN :
+			  r->outcome == OUT_SKIP ? YELLOW : RED;
+
+	printf("  %s%s%s %-28s %s%6.2fs%s\n", col, mark(r->outcome), RESET,
+	       r->test->name, DIM, r->ms / 1000, RESET);
+	if (r->outcome == OUT_PASS && !o->verbose) {
+		human_records(r, false);
+		return;
+	}
+	if (r->outcome != OUT_PASS && r->outcome != OUT_SKIP)
+		printf("      %s(%s)%s\n", DIM, r->test->purpose, RESET);
+	human_records(r, o->verbose);
+	if (r->why.len)
+		indented("      ", r->why.s);
+	if (r->randomised && outcome_failed(r->outcome))
+		printf("      replay: ./runner check %s --test %s --seed "
+		       "%llu\n", run->g->kata, r->test->name,
+		       (unsigned long long)r->seed);
+	if (r->output.len && r->outcome != OUT_PASS) {
+		printf("      output:\n");
+		indented("      | ", r->output.s);
+		if (r->output_dropped)
+			printf("      | ... (%zu more bytes not shown)\n",
+			       r->output_dropped);
+	}
+}
+
+static void json_str(const char *key, const char *s, size_t n, bool comma)
+{
+	printf("\"%s\":\"", key);
+	for (size_t i = 0; s && i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	printf("\"%s", comma ? "," : "");
+}
+
+static const char *outcome_word(enum outcome oc)
+{
+	static const char *w[] = { "pass", "fail", "skip", "crash", "timeout" };
+
+	return w[oc];
+}
+
+static void json_test(const struct kata_run *run, size_t i)
+{
+	const struct test_result *r = &run->res[i];
+
+	printf("{");
+	json_str("kata", run->g->kata, strlen(run->g->kata), true);
+	json_str("test", r->test->name, strlen(r->test->name), true);
+	json_str("outcome", outcome_word(r->outcome),
+		 strlen(outcome_word(r->outcome)), true);
+	printf("\"ms\":%.1f,", r->ms);
+	if (r->randomised)
+		printf("\"seed\":%llu,", (unsigned long long)r->seed);
+	json_str("records", r->log.s, r->log.len, true);
+	json_str("why", r->why.s, r->why.len, true);
+	json_str("output", r->output.s, r->output.len, false);
+	printf("}\n");
+}
+
+static void tap_test(const struct kata_run *run, size_t i)
+{
+	const struct test_result *r = &run->res[i];
+
+	printf("%s %u - %s/%s", outcome_failed(r->outcome) ? "not ok" : "ok",
+	       ++tap_count, run->g->kata, r->test->name);
+	if (r->outcome == OUT_SKIP)
+		printf(" # SKIP %s", r->why.s ? r->why.s : "");
+	printf("\n");
+	if (outcome_failed(r->outcome)) {
+		indented("# ", r->log.s);
+		indented("# ", r->why.s);
+	}
+}
+
+void report_kata_begin(const struct kata_run *run, const struct options *o)
+{
+	if (o->format == FMT_TAP && !tap_count)
+		printf("TAP version 13\n");
+	if (o->format != FMT_HUMAN)
+		return;
+	printf("%s%s%s: %s\n", BOLD, run->g->kata, RESET, run->g->desc->title);
+	if (run->build_error) {
+		printf("  %s%s%s %s does not build:\n      %s\n", RED,
+		       mark(OUT_FAIL), RESET, run->source, run->build_error);
+		if (o->verbose)
+			indented("      | ", run->build_log.s);
+		else
+			printf("      (the whole compiler log: ./runner check "
+			       "%s --verbose)\n", run->g->kata);
+	}
+	if (run->refused.len) {
+		printf("  %s%s%s forbidden calls\n", RED, mark(OUT_FAIL),
+		       RESET);
+		indented("      ", run->refused.s);
+	}
+	fflush(stdout);
+}
+
+void report_test(const struct kata_run *run, size_t i,
+		 const struct options *o)
+{
+	if (o->format == FMT_JSON)
+		json_test(run, i);
+	else if (o->format == FMT_TAP)
+		tap_test(run, i);
+	else if (!run->build_error)
+		human_test(run, i, o);
+	fflush(stdout);
+}
+
+void report_kata_end(const struct kata_run *run, const struct options *o)
+{
+	if (o->format != FMT_HUMAN)
+		return;
+	if (run->build_error)
+		printf("  (%zu tests not run: fix the build first)\n",
+		       run->g->ntests);
+	printf("  %s%u passed, %u failed", run->failed ? RED : GREEN,
+	       run->passed, run->failed + (run->refused.len ? 1 : 0));
+	if (run->skipped)
+		printf(", %u skipped", run->skipped);
+	printf("%s\n\n", RESET);
+	fflush(stdout);
+}
+
+void report_summary(unsigned passed, unsigned failed, unsigned skipped,
+		    const struct options *o)
+{
+	if (o->format == FMT_TAP)
+		printf("1..%u\n", tap_count);
+	if (o->format == FMT_JSON)
+		printf("{\"passed\":%u,\"failed\":%u,\"skipped\":%u}\n",
+		       passed, failed, skipped);
+	if (o->format != FMT_HUMAN)
+		return;
+	printf("%u passed, %u failed", passed, failed);
+	if (skipped)
+		printf(", %u skipped", skipped);
+	printf("\n");
+}

@@ -1,0 +1,97 @@
+/*
+ * runner.h: what the runner's modules share.
+ *
+ * The runner is one single-threaded process (forking is safe).  main.c reads
+ * the command line into struct options; registry.c finds the grader plugins;
+ * build.c builds the learner's kata; grade.c runs each kata's tests through
+ * sandbox.c, which forks one child per test (api.c is the child's side, the
+ * kata_* functions graders call); report.c prints; progress.c records runs
+ * in sqlite3; verify.c checks a grader against its solution, stub and
+ * mutants.
+ */
+#ifndef RUNNER_H
+#define RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "kata/grader.h"
+
+/* Exit statuses (DESIGN.md); with mixed outcomes the highest wins. */
+enum {
+	EXIT_PASS = 0,
+	EXIT_TESTFAIL = 1,
+	EXIT_USAGE = 2,
+	EXIT_BUILD = 3,
+};
+
+enum format { FMT_HUMAN, FMT_TAP, FMT_JSON };
+
+struct options {
+	bool all, solution, verbose, quick, fail_fast, no_progress, yes;
+	bool seed_given;
+	uint64_t seed;
+	double scale;
+	unsigned jobs;
+	enum format format;
+	const char *test;	/* --test NAME */
+	const char *so;		/* --so PATH: grade this kata .so */
+	char **params;		/* --param name=value, NULL-terminated */
+	size_t nparams;
+	char **args;		/* positional arguments after the command */
+	size_t nargs;
+};
+
+/* A growable string; zero-initialised is empty.  The owner frees s. */
+struct strbuf {
+	char *s;
+	size_t len, cap;
+};
+
+void sb_add(struct strbuf *b, const char *s, size_t n);
+void sb_puts(struct strbuf *b, const char *s);
+void sb_printf(struct strbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sb_free(struct strbuf *b);
+
+/* Returns a malloc'd formatted string; exits on allocation failure. */
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void *xcalloc(size_t n, size_t size);
+char *xstrdup(const char *s);
+
+/* Reads a whole file into a malloc'd, NUL-terminated string; NULL if not. */
+char *read_file(const char *path, size_t *len);
+
+/* Removes a directory tree.  0 or -errno. */
+int remove_tree(const char *path);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+double now_ms(void);
+
+/* Where the project and its build live (set once by main). */
+extern const char *runner_root;
+extern const char *runner_build;
+
+enum outcome { OUT_PASS, OUT_FAIL, OUT_SKIP, OUT_CRASH, OUT_TIMEOUT };
+
+/* One test's result, filled by the sandbox and grade.c. */
+struct test_result {
+	const struct kata_test *test;
+	enum outcome outcome;
+	double ms;
+	struct strbuf log;	/* records: one per line, first char = kind */
+	struct strbuf output;	/* the test's stdout+stderr, capped */
+	size_t output_dropped;
+	struct strbuf why;	/* crash, timeout or skip explanation */
+	bool randomised;
+	uint64_t seed;
+};
+
+static inline bool outcome_failed(enum outcome o)
+{
+	return o == OUT_FAIL || o == OUT_CRASH || o == OUT_TIMEOUT;
+}
+
+#endif

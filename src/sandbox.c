@@ -1,0 +1,362 @@
+/*
+ * sandbox.c: every test in its own child process (see sandbox.h).
+ *
+ * Modelled on libuv's test/runner-unix.c: the parent owns the deadline and
+ * kills the child; nothing in the child (an alarm, a signal handler) is
+ * trusted to end it.  The child's records arrive over a close-on-exec pipe,
+ * one line each, first byte the kind (api.c writes them).
+ */
+#define _GNU_SOURCE
+#include "sandbox.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define OUTPUT_CAP (16 * 1024)
+#define DEFAULT_TIMEOUT_MS 10000
+
+static pid_t active[64];	/* test children now running */
+
+void sandbox_init(void)
+{
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void track(pid_t pid, bool on)
+{
+	for (size_t i = 0; i < sizeof(active) / sizeof(*active); i++)
+		if (on ? active[i] == 0 : active[i] == pid) {
+			active[i] = on ? pid : 0;
+			return;
+		}
+}
+
+static bool is_active(pid_t pid)
+{
+	for (size_t i = 0; i < sizeof(active) / sizeof(*active); i++)
+		if (active[i] == pid)
+			return true;
+	return false;
+}
+
+static double timeout_of(const struct sandbox_spec *s)
+{
+	unsigned ms = s->g->desc->tests[s->index].timeout_ms;
+
+	return (ms ? ms : DEFAULT_TIMEOUT_MS) * s->o->scale;
+}
+
+static void set_limit(int res, rlim_t v)
+{
+	struct rlimit rl;
+
+	if (getrlimit(res, &rl) == 0 && (rl.rlim_max == RLIM_INFINITY ||
+					 v < rl.rlim_max)) {
+		rl.rlim_cur = v;
+		setrlimit(res, &rl);
+	}
+}
+
+static void child_setup(const struct sandbox_spec *s, int res_fd, int out_fd)
+{
+	static const char *proxies[] = { "http_proxy", "https_proxy",
+		"ftp_proxy", "all_proxy", "no_proxy", "HTTP_PROXY",
+		"HTTPS_PROXY", "FTP_PROXY", "ALL_PROXY", "NO_PROXY" };
+	sigset_t none;
+	int null = open("/dev/null", O_RDONLY);
+
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	set_limit(RLIMIT_CORE, 0);
+	set_limit(RLIMIT_CPU, (rlim_t)(timeout_of(s) / 1000 * 2 + 2));
+	set_limit(RLIMIT_AS, (rlim_t)8 << 30);
+	set_limit(RLIMIT_NOFILE, 1024);
+	for (size_t i = 0; i < sizeof(proxies) / sizeof(*proxies); i++)
+		unsetenv(proxies[i]);
+	dup2(null, 0);
+	dup2(out_fd, 1);
+	dup2(out_fd, 2);
+	dup2(res_fd, SANDBOX_RESULT_FD);
+	close_range(3, SANDBOX_RESULT_FD - 1, 0);
+	close_range(SANDBOX_RESULT_FD + 1, ~0u, 0);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int sandbox_start(struct sandbox_job *j, const struct sandbox_spec *spec,
+		  struct test_result *res)
+{
+	int rp[2], op[2];
+
+	memset(j, 0, sizeof(*j));
+	j->spec = *spec;
+	j->res = res;
+	res->test = &spec->g->desc->tests[spec->index];
+	strcpy(j->tmpdir, "/tmp/kata-XXXXXX");
+	if (!mkdtemp(j->tmpdir))
+		return -errno;
+	if (pipe2(rp, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	j->pid = fork();
+	if (j->pid < 0)
+		return -errno;
+	if (j->pid == 0) {
+		child_setup(spec, rp[1], op[1]);
+		api_run_test(spec, SANDBOX_RESULT_FD, j->tmpdir);
+	}
+	setpgid(j->pid, j->pid);
+	track(j->pid, true);
+	close(rp[1]);
+	close(op[1]);
+	j->res_fd = rp[0];
+	j->out_fd = op[0];
+	fcntl(j->res_fd, F_SETFL, O_NONBLOCK);
+	fcntl(j->out_fd, F_SETFL, O_NONBLOCK);
+	j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
+	j->start = now_ms();
+	j->deadline = j->start + timeout_of(spec);
+	return 0;
+}
+
+static void record(struct sandbox_job *j, char *line)
+{
+	struct test_result *r = j->res;
+
+	for (char *p = line; *p; p++)
+		if (*p == '\x1f')
+			*p = '\n';
+	if (line[0] == 'r') {
+		r->randomised = true;
+		r->seed = strtoull(line + 1, NULL, 10);
+		return;
+	}
+	sb_printf(&r->log, "%s\x1e", line);
+	if (j->spec.on_record)
+		j->spec.on_record(j->spec.arg, line[0], line + 1);
+}
+
+static void take_records(struct sandbox_job *j, const char *buf, size_t n)
+{
+	char *nl;
+
+	sb_add(&j->pending, buf, n);
+	while (j->pending.len && (nl = memchr(j->pending.s, '\n',
+					     j->pending.len))) {
+		size_t used = (size_t)(nl - j->pending.s) + 1;
+		*nl = '\0';
+		record(j, j->pending.s);
+		memmove(j->pending.s, nl + 1, j->pending.len - used);
+		j->pending.len -= used;
+		j->pending.s[j->pending.len] = '\0';
+	}
+}
+
+static void take_output(struct sandbox_job *j, const char *buf, size_t n)
+{
+	struct test_result *r = j->res;
+	size_t room = r->output.len < OUTPUT_CAP ? OUTPUT_CAP - r->output.len
+						 : 0;
+	size_t keep = n < room ? n : room;
+
+	sb_add(&r->output, buf, keep);
+	r->output_dropped += n - keep;
+}
+
+/* Reads what is there now; returns false at end-of-file or error. */
+static bool drain(struct sandbox_job *j, int fd)
+{
+	char buf[16384];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		if (fd == j->res_fd)
+			take_records(j, buf, (size_t)n);
+		else
+			take_output(j, buf, (size_t)n);
+	}
+	return n < 0 && (errno == EAGAIN || errno == EINTR);
+}
+
+/* Kills and reaps every child of ours that is not a running test. */
+static void sweep_orphans(void)
+{
+	for (int round = 0; round < 100; round++) {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+		int found = 0;
+
+		if (!d)
+			return;
+		while ((e = readdir(d))) {
+			char path[64], buf[512], *p;
+			FILE *f;
+			int pid = atoi(e->d_name), ppid = 0;
+
+			if (pid <= 0 || is_active(pid))
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+			if (!(f = fopen(path, "re")))
+				continue;
+			p = fgets(buf, sizeof(buf), f);
+			fclose(f);
+			if (!p || !(p = strrchr(buf, ')')) ||
+			    sscanf(p + 2, "%*c %d", &ppid) != 1 ||
+			    ppid != getpid())
+				continue;
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			found++;
+		}
+		closedir(d);
+		if (!found)
+			return;
+	}
+}
+
+static void finish(struct sandbox_job *j)
+{
+	if (!j->exited) {
+		kill(-j->pid, SIGKILL);
+		waitpid(j->pid, &j->status, 0);
+		j->exited = true;
+	}
+	drain(j, j->res_fd);
+	drain(j, j->out_fd);
+	kill(-j->pid, SIGKILL);	/* whatever is left in its group */
+	track(j->pid, false);
+	sweep_orphans();
+	close(j->res_fd);
+	close(j->out_fd);
+	if (j->pidfd >= 0)
+		close(j->pidfd);
+	remove_tree(j->tmpdir);
+	sb_free(&j->pending);
+	j->res->ms = now_ms() - j->start;
+}
+
+static bool has_record(const struct test_result *r, char kind)
+{
+	const char *p = r->log.s;
+
+	while (p && *p) {
+		if (*p == kind)
+			return true;
+		p = strchr(p, '\x1e');
+		p = p ? p + 1 : NULL;
+	}
+	return false;
+}
+
+static void explain_exit(struct sandbox_job *j)
+{
+	struct test_result *r = j->res;
+	int st = j->status;
+
+	if (j->timed_out) {
+		r->outcome = OUT_TIMEOUT;
+	} else if (WIFSIGNALED(st)) {
+		r->outcome = OUT_CRASH;
+		sb_printf(&r->why, "%s", diagnose_signal(WTERMSIG(st)));
+	} else if (has_record(r, 's')) {
+		r->outcome = OUT_SKIP;
+	} else if (has_record(r, 'f') || has_record(r, 'F')) {
+		r->outcome = OUT_FAIL;
+	} else if (has_record(r, 'e')) {
+		r->outcome = OUT_PASS;
+	} else {
+		r->outcome = OUT_FAIL;
+		sb_printf(&r->why, "the test process ended before the test "
+			  "did: your code called exit(%d) or _exit(); a "
+			  "library function must return, not end the program",
+			  WEXITSTATUS(st));
+	}
+}
+
+static void on_deadline(struct sandbox_job *j)
+{
+	struct test_result *r = j->res;
+
+	j->timed_out = true;
+	sb_printf(&r->why, "no result within %.1f s (the test's time "
+		  "limit); at that moment:\n", timeout_of(&j->spec) / 1000);
+	diagnose_hang(j->pid, &r->why);
+}
+
+static int poll_timeout(struct sandbox_job **jobs, size_t n)
+{
+	double now = now_ms(), soonest = now + 60000;
+
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i]->deadline < soonest)
+			soonest = jobs[i]->deadline;
+		if (jobs[i]->pidfd < 0)
+			soonest = now + 10 < soonest ? now + 10 : soonest;
+	}
+	return soonest > now ? (int)(soonest - now) + 1 : 0;
+}
+
+static bool check_job(struct sandbox_job *j, struct pollfd *p)
+{
+	if (p[0].revents && !drain(j, j->res_fd))
+		j->res_eof = true;
+	if (p[1].revents && !drain(j, j->out_fd))
+		j->out_eof = true;
+	if (j->pidfd < 0 || p[2].revents)
+		j->exited = waitpid(j->pid, &j->status, WNOHANG) == j->pid;
+	if (!j->exited && now_ms() >= j->deadline)
+		on_deadline(j);
+	return j->exited || j->timed_out;
+}
+
+size_t sandbox_wait(struct sandbox_job **jobs, size_t n)
+{
+	struct pollfd p[3 * 64];
+
+	for (;;) {
+		for (size_t i = 0; i < n; i++) {
+			struct sandbox_job *j = jobs[i];
+			p[3 * i] = (struct pollfd){ j->res_eof ? -1 : j->res_fd,
+						    POLLIN, 0 };
+			p[3 * i + 1] = (struct pollfd){ j->out_eof ? -1
+							: j->out_fd, POLLIN, 0 };
+			p[3 * i + 2] = (struct pollfd){ jobs[i]->pidfd,
+							POLLIN, 0 };
+		}
+		if (poll(p, 3 * n, poll_timeout(jobs, n)) < 0 &&
+		    errno != EINTR)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (check_job(jobs[i], &p[3 * i])) {
+				finish(jobs[i]);
+				explain_exit(jobs[i]);
+				return i;
+			}
+		}
+	}
+}
+
+int sandbox_run(const struct sandbox_spec *spec, struct test_result *res)
+{
+	struct sandbox_job j, *jp = &j;
+	int r = sandbox_start(&j, spec, res);
+
+	if (r < 0)
+		return r;
+	sandbox_wait(&jp, 1);
+	return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * sandbox.h: every test in its own child process.
+ *
+ * sandbox_init() makes the runner a child subreaper, so a learner's process
+ * that calls setsid() is still ours to kill.  sandbox_start() forks one test
+ * (own process group, rlimits, no proxies, captured output, its own temp
+ * directory); sandbox_wait() streams records from running tests and returns
+ * one that finished, was killed at its deadline (after a diagnosis of what
+ * its threads were doing), or crashed.  When it returns a job, nothing of
+ * that test is left: process group killed and reaped, orphans swept, temp
+ * directory removed, descriptors closed.
+ */
+#ifndef RUNNER_SANDBOX_H
+#define RUNNER_SANDBOX_H
+
+#include "plugin.h"
+
+struct sandbox_spec {
+	const struct grader *g;
+	unsigned index;		/* which test of g->desc->tests */
+	const char *kata_so;	/* the kata .so the test loads */
+	const struct options *o;
+	uint64_t seed;
+	void (*on_record)(void *arg, char kind, const char *text);
+	void *arg;		/* for on_record (live progress) */
+};
+
+/* The child's end of the result pipe: high, out of the learner's way. */
+#define SANDBOX_RESULT_FD 1023
+
+struct sandbox_job {
+	struct sandbox_spec spec;
+	struct test_result *res;
+	pid_t pid;
+	int pidfd, res_fd, out_fd, status;
+	bool exited, timed_out, res_eof, out_eof;
+	double start, deadline;
+	char tmpdir[64];
+	struct strbuf pending;	/* a partial record line */
+};
+
+/* Once at start-up: subreaper, SIGPIPE ignored in the runner itself. */
+void sandbox_init(void);
+
+/*
+ * Starts the test described by spec; its result goes to *res.  Returns 0 or
+ * -errno (the runner could not fork or make the temp directory).
+ */
+int sandbox_start(struct sandbox_job *j, const struct sandbox_spec *spec,
+		  struct test_result *res);
+
+/*
+ * Waits for any of the n running jobs to end and finalises its result.
+ * Returns its index.
+ */
+size_t sandbox_wait(struct sandbox_job **jobs, size_t n);
+
+/* Runs one test to its end (sandbox_start + sandbox_wait). 0 or -errno. */
+int sandbox_run(const struct sandbox_spec *spec, struct test_result *res);
+
+/* The child's side (api.c): loads the kata, runs the test, never returns */
+_Noreturn void api_run_test(const struct sandbox_spec *s, int fd,
+			    const char *tmpdir);
+
+/* Explains in *out what each thread of process pid is doing (diagnose.c). */
+void diagnose_hang(pid_t pid, struct strbuf *out);
+
+/* A learner's words for a fatal signal (diagnose.c); static string. */
+const char *diagnose_signal(int sig);
+
+#endif

@@ -148,7 +148,8 @@ void *kata_sym(struct kata_ctx *k, const char *name)
 	if (!p)
 		kata_fail(k, "%s has no function %s(), which %s.h declares: "
 			  "did you rename it, delete it, or make it static?",
-			  k->spec->kata_so, name, k->spec->g->kata);
+			  k->spec->source ? k->spec->source : k->spec->kata_so,
+			  name, k->spec->g->kata);
 	return p;
 }
 

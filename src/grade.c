@@ -165,8 +165,9 @@ static bool start_next(struct sched *s, struct kata_run *run,
 {
 	while (run->next < run->g->ntests) {
 		size_t i = run->next++;
-		struct sandbox_spec spec = { run->g, (unsigned)i, run->so, o,
-					     o->seed, NULL, NULL };
+		struct sandbox_spec spec = { run->g, (unsigned)i, run->so,
+					     run->source, o, o->seed, NULL,
+					     NULL };
 		if (!run->selected[i])
 			continue;
 		if (settle_without_running(run, i, s->stopped)) {

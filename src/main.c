@@ -188,9 +188,9 @@ static int select_katas(struct registry *reg, const struct options *o,
 		const char *s = registry_suggest(reg, o->args[i]);
 		if (!g) {
 			fprintf(stderr, "runner: there is no kata named '%s'"
-				"%s%s%s. 'runner list' shows them all.\n",
-				o->args[i], s ? "; did you mean '" : "",
-				s ? s : "", s ? "'?" : "");
+				"%s%s%s; 'runner list' shows them all.\n",
+				o->args[i], s ? " (did you mean '" : "",
+				s ? s : "", s ? "'?)" : "");
 			return EXIT_USAGE;
 		}
 		(*out)[(*n)++] = g;
@@ -282,7 +282,8 @@ int main(int argc, char **argv)
 	int r;
 
 	runner_root = KATA_SOURCE_ROOT;
-	runner_build = KATA_BUILD_ROOT;
+	runner_build = getenv("KATA_BUILD_DIR") ? getenv("KATA_BUILD_DIR")
+						: KATA_BUILD_ROOT;
 	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help")
 	    || !strcmp(argv[1], "-h")) {
 		fputs(usage, argc < 2 ? stderr : stdout);

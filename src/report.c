@@ -89,6 +89,28 @@ static void human_records(const struct test_result *r, bool verbose)
 	}
 }
 
+/* The test's captured output: a screenful, or all of it with --verbose. */
+static void show_output(const struct test_result *r, bool verbose)
+{
+	const char *p = r->output.s;
+	size_t shown = 0, lines = 0;
+
+	printf("      your output:\n");
+	while (*p && (verbose || lines < 20)) {
+		int len = (int)strcspn(p, "\n");
+		printf("      | %.*s%s\n", verbose || len < 160 ? len : 157,
+		       p, verbose || len < 160 ? "" : "...");
+		p += len + (p[len] == '\n');
+		shown += (size_t)len + 1;
+		lines++;
+	}
+	if (*p || r->output_dropped)
+		printf("      | ... (%zu more bytes%s)\n", r->output.len -
+		       (shown < r->output.len ? shown : r->output.len) +
+		       r->output_dropped, verbose ? "" : "; --verbose shows "
+		       "more");
+}
+
 static void human_test(const struct kata_run *run, size_t i,
 		       const struct options *o)
 {
@@ -111,13 +133,8 @@ static void human_test(const struct kata_run *run, size_t i,
 		printf("      replay: ./runner check %s --test %s --seed "
 		       "%llu\n", run->g->kata, r->test->name,
 		       (unsigned long long)r->seed);
-	if (r->output.len && r->outcome != OUT_PASS) {
-		printf("      output:\n");
-		indented("      | ", r->output.s);
-		if (r->output_dropped)
-			printf("      | ... (%zu more bytes not shown)\n",
-			       r->output_dropped);
-	}
+	if (r->output.len && r->outcome != OUT_PASS)
+		show_output(r, o->verbose);
 }
 
 static void json_str(const char *key, const char *s, size_t n, bool comma)

@@ -19,6 +19,7 @@ struct sandbox_spec {
 	const struct grader *g;
 	unsigned index;		/* which test of g->desc->tests */
 	const char *kata_so;	/* the kata .so the test loads */
+	const char *source;	/* its source, as the learner knows it */
 	const struct options *o;
 	uint64_t seed;
 	void (*on_record)(void *arg, char kind, const char *text);

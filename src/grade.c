@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "grade.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,11 @@ static int locate(struct kata_run *run, const struct options *o,
 	const char *k = run->g->kata;
 
 	if (so) {
-		run->so = xstrdup(so);
+		if (!(run->so = realpath(so, NULL))) {
+			fprintf(stderr, "runner: cannot read the kata %s: %s.\n",
+				so, strerror(errno));
+			return EXIT_USAGE;
+		}
 		run->source = xstrdup(so);
 		return 0;
 	}
@@ -63,6 +68,8 @@ int grade_prepare(struct kata_run *run, struct grader *g,
 		run->selected[i] = !o->test ||
 				   !strcmp(o->test, g->desc->tests[i].name);
 	if (locate(run, o, so)) {
+		if (so)
+			return EXIT_USAGE;
 		fprintf(stderr, "runner: the reference solution of %s does not "
 			"build:\n%s", g->kata, run->build_log.s);
 		return EXIT_USAGE;

@@ -51,7 +51,10 @@ int hint_command(struct registry *reg, const struct options *o)
 	struct progress *p;
 	int n, shown;
 
-	if (o->nargs != 1 || !registry_find(reg, o->args[0])) {
+	struct grader *g = o->nargs == 1 ? registry_find(reg, o->args[0])
+					 : NULL;
+
+	if (!g || !g->desc) {
 		fprintf(stderr, "runner: hint wants one kata name; 'runner "
 			"list' shows them.\n");
 		return EXIT_USAGE;

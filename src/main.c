@@ -169,6 +169,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* EXIT_USAGE, with the sentence, if one of the graders was refused. */
+static int refused(struct grader **gs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (gs[i]->error) {
+			fprintf(stderr, "runner: %s\n", gs[i]->error);
+			return EXIT_USAGE;
+		}
+	return 0;
+}
+
 /* The graders the positional names (or --all) ask for, in path order. */
 static int select_katas(struct registry *reg, const struct options *o,
 			struct grader ***out, size_t *n)
@@ -181,7 +192,7 @@ static int select_katas(struct registry *reg, const struct options *o,
 					 "shows them)%s", "");
 		for (size_t i = 0; i < reg->n; i++)
 			(*out)[(*n)++] = &reg->graders[i];
-		return 0;
+		return refused(*out, *n);
 	}
 	for (size_t i = 0; i < o->nargs; i++) {
 		struct grader *g = registry_find(reg, o->args[i]);
@@ -195,7 +206,7 @@ static int select_katas(struct registry *reg, const struct options *o,
 		}
 		(*out)[(*n)++] = g;
 	}
-	return 0;
+	return refused(*out, *n);
 }
 
 static void record_progress(struct kata_run *runs, size_t n,
@@ -261,13 +272,20 @@ static int cmd_verify(struct registry *reg, struct options *o)
 
 static int cmd_list(struct registry *reg)
 {
+	int r = 0;
+
 	printf("The learning path (runner check <kata> grades one):\n\n");
 	for (size_t i = 0; i < reg->n; i++) {
 		const struct kata_grader *d = reg->graders[i].desc;
+		if (!d) {
+			fprintf(stderr, "runner: %s\n", reg->graders[i].error);
+			r = EXIT_USAGE;
+			continue;
+		}
 		printf("  %2zu. %-16s %s\n      %-16s %s, %zu tests\n", i + 1,
 		       d->kata, d->title, "", d->topic, reg->graders[i].ntests);
 	}
-	return EXIT_PASS;
+	return r;
 }
 
 int hint_command(struct registry *reg, const struct options *o);

@@ -96,6 +96,7 @@ int plugin_open_grader(const char *kata, struct grader *g, char **err)
 		      : "it exports no kata_grader descriptor";
 	if (why) {
 		*err = xasprintf("Refusing the grader %s: %s.", g->path, why);
+		g->desc = NULL;
 		return -EINVAL;
 	}
 	return 0;

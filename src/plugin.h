@@ -16,8 +16,9 @@ struct grader {
 	char *kata;		/* from the file name: build/grader-<kata>.so */
 	char *path;
 	void *handle;
-	const struct kata_grader *desc;
+	const struct kata_grader *desc;	/* NULL when refused */
 	size_t ntests;
+	char *error;		/* why it was refused, or NULL */
 };
 
 /*

@@ -13,6 +13,8 @@ static int by_order(const void *a, const void *b)
 {
 	const struct grader *x = a, *y = b;
 
+	if (!x->desc || !y->desc)
+		return !x->desc - !y->desc;
 	if (x->desc->order != y->desc->order)
 		return x->desc->order < y->desc->order ? -1 : 1;
 	return strcmp(x->kata, y->kata);
@@ -32,7 +34,6 @@ int registry_load(struct registry *reg, char **err)
 	DIR *d = opendir(runner_build);
 	struct dirent *e;
 	size_t cap = 0;
-	int r = 0;
 
 	memset(reg, 0, sizeof(*reg));
 	if (!d) {
@@ -40,7 +41,7 @@ int registry_load(struct registry *reg, char **err)
 				 "build it.", runner_build);
 		return -ENOENT;
 	}
-	while (!r && (e = readdir(d))) {
+	while ((e = readdir(d))) {
 		char *kata = kata_of(e->d_name);
 		if (!kata)
 			continue;
@@ -49,14 +50,14 @@ int registry_load(struct registry *reg, char **err)
 			reg->graders = realloc(reg->graders,
 					       cap * sizeof(*reg->graders));
 		}
-		r = plugin_open_grader(kata, &reg->graders[reg->n], err);
-		reg->n += r == 0;
+		struct grader *g = &reg->graders[reg->n++];
+		plugin_open_grader(kata, g, &g->error);
 		free(kata);
 	}
 	closedir(d);
 	if (reg->n)
 		qsort(reg->graders, reg->n, sizeof(*reg->graders), by_order);
-	return r;
+	return 0;
 }
 
 struct grader *registry_find(struct registry *reg, const char *name)

@@ -16,13 +16,16 @@ struct registry {
 };
 
 /*
- * Opens every grader plugin in the build directory.  Returns 0, or -errno
- * with *err set to one malloc'd sentence (the first bad plugin; caller
- * frees).
+ * Opens every grader plugin in the build directory.  A plugin that is
+ * refused stays in the list with its error set, so that only the commands
+ * that need it fail.  Returns 0, or -ENOENT with *err set to a malloc'd
+ * sentence when there is no build at all (caller frees).
  */
 int registry_load(struct registry *reg, char **err);
 
-/* The grader for kata `name`, or NULL. */
+/*
+ * The grader for kata `name` (check its error field), or NULL.
+ */
 struct grader *registry_find(struct registry *reg, const char *name);
 
 /* The known name closest to `name` if it is close enough, else NULL. */

@@ -1,0 +1,82 @@
+#!/bin/sh
+# cli_test.sh: the runner's answers to bad input, end to end.  Each case
+# runs the runner, then checks its exit status and one sentence of what it
+# said.  Usage: cli_test.sh RUNNER TESTS_BUILD_DIR.  Ends with
+# `N passed, M failed`.
+set -u
+runner=$1
+tests=$2
+tmp=$(mktemp -d /tmp/kata-cli-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+# expect STATUS TEXT DESCRIPTION -- COMMAND...
+expect() {
+	want=$1 text=$2 what=$3
+	shift 4
+	"$@" >"$tmp/out" 2>&1
+	got=$?
+	if [ "$got" = "$want" ] && grep -qF -- "$text" "$tmp/out"; then
+		echo "ok   $what"
+		pass=$((pass + 1))
+	else
+		echo "FAIL $what: expected exit $want and \"$text\", got" \
+		     "exit $got:"
+		sed 's/^/     | /' "$tmp/out" | head -n 20
+		fail=$((fail + 1))
+	fi
+}
+
+sandbox() { KATA_BUILD_DIR="$tests" "$runner" "$@"; }
+only() { dir=$1; shift; KATA_BUILD_DIR="$dir" "$runner" "$@"; }
+
+expect 2 "unknown command 'frobnicate'" "unknown command" -- \
+	"$runner" frobnicate
+expect 2 "unrecognized option" "unknown option" -- \
+	"$runner" check --frobnicate sandbox
+expect 2 "no kata named 'nosuch'" "unknown kata" -- sandbox check nosuch
+expect 2 "did you mean 'sandbox'?" "did you mean" -- sandbox check sandbx
+expect 2 "name a kata, or --all" "no kata named" -- sandbox check
+expect 2 "--timeout-scale wants a number" "bad scale" -- \
+	sandbox check --timeout-scale zero sandbox
+expect 2 "-j wants a count" "bad -j" -- sandbox check -j 0 sandbox
+
+mkdir -p "$tmp/corrupt" "$tmp/abi" "$tmp/foreign" "$tmp/none"
+printf 'not an ELF file\n' >"$tmp/corrupt/grader-broken.so"
+cp "$tests/grader-oldabi.so" "$tmp/abi/"
+cp "$tests/grader-sandbox.so" "$tmp/foreign/grader-other.so"
+expect 2 "is not a loadable grader" "corrupt grader" -- \
+	only "$tmp/corrupt" list
+expect 2 "built for kata ABI 99" "grader with a wrong ABI" -- \
+	only "$tmp/abi" list
+expect 2 'it grades "sandbox", not "other"' "foreign grader" -- \
+	only "$tmp/foreign" check other
+expect 2 "no kata named" "no graders at all" -- only "$tmp/none" check x
+
+printf 'garbage' >"$tmp/garbage.so"
+expect 2 "refusing $tmp/garbage.so" "corrupt kata .so" -- \
+	sandbox check sandbox --so "$tmp/garbage.so"
+expect 2 "built for kata ABI 99" "kata .so with a wrong ABI" -- \
+	sandbox check sandbox --so "$tests/oldabi.so"
+expect 2 "says it is the kata \"other\", not \"sandbox\"" \
+	"kata .so of another kata" -- \
+	sandbox check sandbox --so "$tests/other.so"
+expect 2 "built for kata ABI 99" "a bad grader fails the commands that "\
+"need it" -- sandbox check --all
+
+expect 1 "2 passed, 9 failed, 1 skipped" "failing tests: exit 1" -- \
+	sandbox check sandbox --so "$tests/cases.so" --no-progress
+expect 0 "1 passed, 0 failed" "one passing test: exit 0" -- \
+	sandbox check sandbox --so "$tests/cases.so" --test orphan \
+	--no-progress
+expect 1 "not ok 1 - sandbox/expect" "TAP output" -- \
+	sandbox check sandbox --so "$tests/cases.so" --test expect \
+	--format tap --no-progress
+expect 1 '"outcome":"fail"' "JSON output" -- \
+	sandbox check sandbox --so "$tests/cases.so" --test expect \
+	--format json --no-progress
+expect 0 "usage: runner" "help" -- "$runner" help
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -107,6 +107,27 @@ int build_cc(const char *kata, const char *src, const char *out_so,
 	return r == 0 ? 0 : -1;
 }
 
+/*
+ * The error line and gcc's source excerpt after it (the lines that start
+ * with spaces and a '|'), as one malloc'd string.
+ */
+static char *with_excerpt(const char *error, const char *rest)
+{
+	struct strbuf b = { 0 };
+
+	sb_puts(&b, error);
+	for (int n = 0; rest && rest[1] == ' ' && n < 2; n++) {
+		const char *eol = strchr(rest + 1, '\n');
+		size_t len = eol ? (size_t)(eol - rest - 1) : strlen(rest + 1);
+		if (!memchr(rest + 1, '|', len))
+			break;
+		sb_puts(&b, "\n");
+		sb_add(&b, rest + 1, len);
+		rest = eol;
+	}
+	return b.s;
+}
+
 char *build_first_error(const char *log)
 {
 	const char *p = log;
@@ -123,7 +144,7 @@ char *build_first_error(const char *log)
 				s += 3;
 			if (!strncmp(s, runner_root, strlen(runner_root)))
 				s += strlen(runner_root) + 1;
-			s = xstrdup(s);
+			s = with_excerpt(s, eol);
 			free(line);
 			return s;
 		}

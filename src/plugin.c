@@ -60,8 +60,8 @@ static const char *check_grader(const struct kata_grader *d, const char *kata,
 			 KATA_ABI_VERSION);
 		return why;
 	}
-	if (d->struct_size < sizeof(struct kata_grader))
-		return "its descriptor is older than this runner's; rebuild it";
+	if (d->struct_size < KATA_GRADER_V1_SIZE)
+		return "its descriptor is too small to be a grader; rebuild it";
 	if (!d->kata || strcmp(d->kata, kata)) {
 		snprintf(why, sizeof(why), "it grades \"%s\", not \"%s\" "
 			 "(a stale or renamed file?)", d->kata ? d->kata : "",
@@ -71,6 +71,18 @@ static const char *check_grader(const struct kata_grader *d, const char *kata,
 	if (!d->title || !d->topic)
 		return "it has no title or topic";
 	return check_tests(d, n);
+}
+
+/* Fields a plugin's struct_size says it does not have read as absent. */
+static const struct kata_grader *upgrade(const struct kata_grader *d)
+{
+	struct kata_grader *copy;
+
+	if (d->struct_size >= sizeof(*d))
+		return d;
+	copy = xcalloc(1, sizeof(*copy));
+	memcpy(copy, d, d->struct_size);
+	return copy;
 }
 
 int plugin_open_grader(const char *kata, struct grader *g, char **err)
@@ -99,6 +111,7 @@ int plugin_open_grader(const char *kata, struct grader *g, char **err)
 		g->desc = NULL;
 		return -EINVAL;
 	}
+	g->desc = upgrade(g->desc);
 	return 0;
 }
 

@@ -143,12 +143,14 @@ static void test_first_error(void)
 		"FAILED: kata-framing.so.p/x.o\ncc -Ifoo ...\n"
 		"../katas/framing/framing.c: In function 'frame_send':\n"
 		"../katas/framing/framing.c:12:5: error: 'x' undeclared\n"
+		"   12 |     x = 1;\n"
+		"      |     ^\n"
 		"../katas/framing/framing.c:13:5: error: second\n";
 	char *e = build_first_error(log);
 
 	check(!strcmp(e, "katas/framing/framing.c:12:5: error: 'x' "
-		      "undeclared"), "the first compiler error, with file "
-	      "and line", e);
+		      "undeclared\n   12 |     x = 1;\n      |     ^"),
+	      "the first compiler error, with file, line and excerpt", e);
 	free(e);
 }
 

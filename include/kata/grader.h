@@ -57,6 +57,11 @@ struct kata_grader {
 
 #define KATA_GRADER_SYMBOL "kata_grader"
 
+/* The size of the first version of the descriptor: anything smaller is not
+ * a grader.  Later versions only append fields. */
+#define KATA_GRADER_V1_SIZE \
+	(offsetof(struct kata_grader, forbidden) + sizeof(void *))
+
 /*
  * In a grader: KATA_GRADER(.kata = "framing", .title = ..., .tests = tests);
  */

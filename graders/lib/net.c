@@ -3,9 +3,9 @@
  */
 #define _GNU_SOURCE
 #include "net.h"
+#include "thread.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -171,15 +171,7 @@ ssize_t net_write_full(int fd, const void *buf, size_t n)
 
 int net_count_fds(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
+	int n = thread_count_entries("/proc/self/fd");
 
-	if (!d)
-		return -errno;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;	/* the directory's own descriptor */
+	return n < 0 ? n : n - 1;	/* the directory's own descriptor */
 }

@@ -43,9 +43,9 @@ int thread_join_timeout(pthread_t t, int timeout_ms, void **ret)
 	return -r;
 }
 
-int thread_count(void)
+int thread_count_entries(const char *dir)
 {
-	DIR *d = opendir("/proc/self/task");
+	DIR *d = opendir(dir);
 	struct dirent *e;
 	int n = 0;
 
@@ -56,6 +56,11 @@ int thread_count(void)
 			n++;
 	closedir(d);
 	return n;
+}
+
+int thread_count(void)
+{
+	return thread_count_entries("/proc/self/task");
 }
 
 pid_t thread_tid(void)

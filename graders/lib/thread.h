@@ -18,6 +18,9 @@ int thread_start(pthread_t *t, const char *name, void *(*fn)(void *),
 /* Joins within timeout_ms.  0, -ETIMEDOUT (thread still running) or -errno */
 int thread_join_timeout(pthread_t t, int timeout_ms, void **ret);
 
+/* The number of entries in a /proc directory (not . and ..), or -errno. */
+int thread_count_entries(const char *dir);
+
 /* The number of threads in this process (/proc/self/task). */
 int thread_count(void);
 

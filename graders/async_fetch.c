@@ -185,8 +185,8 @@ static void t_get_params(struct kata_ctx *k)
 	run(&b, 1);
 	expect_ok(&b, 0, 200);
 	expect_contains(&b, 0, "\"method\":\"GET\"");
-	expect_contains(&b, 0,
-			"\"query\":\"q=hello%20world&lang=c%26c%2B%2B&empty=\"");
+	expect_contains(&b, 0, "\"query\":\"q=hello%20world&"
+			"lang=c%26c%2B%2B&empty=\"");
 	expect_contains(&b, 0, "\"X-Kata\":\"yes\"");
 	KATA_REQUIRE(k, r->headers && r->nheaders == 3, "results[0].headers: "
 		     "expected 3 entries (one per want_headers name), got %zu",
@@ -311,16 +311,17 @@ static void t_input_order(struct kata_ctx *k)
 	static struct batch b;
 	struct httpd *h = server(k);
 	size_t n = (size_t)kata_param(k, "order_n", 8, 6);
+	long step = kata_param(k, "order_step_ms", 40, 15);
 
 	kata_concept(k, "transfers finish in any order; like asyncio.gather, "
 		     "results[i] must still belong to requests[i]");
 	b.k = k;
-	reversed(&b, h, n, kata_param(k, "order_step_ms", 40, 15));
+	reversed(&b, h, n, step);
 	run(&b, (int)n);
 	for (size_t i = 0; i < n; i++) {
 		char want[64];
-		snprintf(want, sizeof(want), "/delay/%ld\n", (long)(n - i) *
-			 (long)kata_param(k, "order_step_ms", 40, 15));
+		snprintf(want, sizeof(want), "/delay/%ld\n",
+			 (long)(n - i) * step);
 		expect_ok(&b, i, 200);
 		expect_body(&b, i, want);
 	}

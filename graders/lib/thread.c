@@ -32,13 +32,7 @@ int thread_join_timeout(pthread_t t, int timeout_ms, void **ret)
 	struct timespec ts;
 	int r;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	timing_realtime_deadline(&ts, timeout_ms);
 	r = pthread_timedjoin_np(t, ret, &ts);
 	return -r;
 }

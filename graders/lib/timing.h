@@ -16,6 +16,13 @@ uint64_t timing_now_ns(void);
 /* Milliseconds elapsed since a timing_now_ns() value. */
 double timing_ms_since(uint64_t start_ns);
 
+/*
+ * Fills *ts with the CLOCK_REALTIME time timeout_ms from now: the absolute
+ * deadline pthread_cond_timedwait and pthread_timedjoin_np want.
+ */
+struct timespec;
+void timing_realtime_deadline(struct timespec *ts, int timeout_ms);
+
 /* Sleeps ms milliseconds, resuming after signals. */
 void timing_sleep_ms(unsigned ms);
 

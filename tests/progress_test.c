@@ -38,8 +38,11 @@ static const struct kata_test tests[] = {
 	{ "two", "second", nothing, 0, 1, NULL },
 	{ 0 }
 };
-static const struct kata_grader desc = { KATA_ABI_VERSION,
-	sizeof(desc), "demo", "Demo", "demo", 1, tests, NULL };
+static const struct kata_grader desc = {
+	.abi_version = KATA_ABI_VERSION, .struct_size = sizeof(desc),
+	.kata = "demo", .title = "Demo", .topic = "demo", .order = 1,
+	.tests = tests
+};
 
 static int count_rows(const char *path, const char *sql)
 {

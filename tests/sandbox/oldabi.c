@@ -18,7 +18,8 @@ static const struct kata_test tests[] = {
 };
 
 const struct kata_grader kata_grader = {
-	99, sizeof(struct kata_grader), "oldabi", "Old", "old", 0, tests, NULL
+	.abi_version = 99, .struct_size = sizeof(struct kata_grader),
+	.kata = "oldabi", .title = "Old", .topic = "old", .tests = tests
 };
 #elif defined(OTHER)
 KATA_PLUGIN("other");

@@ -70,7 +70,8 @@ static void set_limit(int res, rlim_t v)
 }
 
 /*
- * True when a sanitizer runtime is preloaded (LD_PRELOAD=libasan.so ...):
+ * True when a sanitizer runtime is preloaded (LD_PRELOAD=libasan.so ...)
+ * or built into the runner:
  * its shadow memory needs terabytes of address space, so the test gets no
  * address-space limit.
  */
@@ -78,6 +79,9 @@ static bool sanitized(void)
 {
 	const char *p = getenv("LD_PRELOAD");
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	return true;	/* the runner itself is built with one */
+#endif
 	return p && (strstr(p, "asan") || strstr(p, "tsan") ||
 		     strstr(p, "msan") || strstr(p, "lsan"));
 }

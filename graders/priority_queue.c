@@ -7,27 +7,20 @@
  * the kernel (/proc), a wakeup stolen by a barging caller, close() waking
  * everyone, task_done/join, and a seeded producer/consumer stress with a
  * throughput figure beside a plain mutex+condvar ring buffer measured in
- * the same run.
+ * the same run.  Calls run in grader threads come from
+ * graders/priority_queue/calls.c, the stress from stress.c; this file holds
+ * one function per test.
  *
  * Entry point: the kata_grader descriptor (KATA_GRADER at the end).
  */
-#include "priority_queue.h"
+#include "priority_queue/priority_queue_grader.h"
 
-#include <stdatomic.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "digest.h"
-#include "kata/grader.h"
-#include "thread.h"
 #include "timing.h"
-
-#define V(x) ((void *)(uintptr_t)(x))
-#define U(p) ((unsigned long)(uintptr_t)(p))
-#define NOTHING V(0xdeadbeef)	/* what *item holds before a get */
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -65,100 +58,6 @@ static void expect_items(struct kata_ctx *k, struct pq *q, const char *mode,
 			kata_fail(k, "%s: get #%d: expected item %lu, got %lu",
 				  mode, i + 1, want[i], U(it));
 	}
-}
-
-/* A queue call run in a grader thread, so the test can watch it wait. */
-enum op { OP_GET, OP_PUT, OP_JOIN, OP_LATE_GET, OP_LATE_PUT };
-
-struct call {
-	struct kata_ctx *k;
-	struct pq *q;
-	enum op op;
-	void *item;
-	unsigned late_ms;	/* OP_LATE_*: try once after this delay */
-	atomic_int tid, done;
-	int r;
-	pthread_t t;
-};
-
-static void *call_main(void *arg)
-{
-	struct call *c = arg;
-	int r;
-
-	atomic_store(&c->tid, thread_tid());
-	if (c->op >= OP_LATE_GET)
-		timing_sleep_ms(c->late_ms);
-	if (c->op == OP_LATE_GET)
-		r = KATA_SYM(c->k, pq_try_get)(c->q, &c->item);
-	else if (c->op == OP_LATE_PUT)
-		r = KATA_SYM(c->k, pq_try_put)(c->q, c->item, 0);
-	else if (c->op == OP_GET)
-		r = KATA_SYM(c->k, pq_get)(c->q, &c->item);
-	else if (c->op == OP_PUT)
-		r = KATA_SYM(c->k, pq_put)(c->q, c->item, 0);
-	else
-		r = KATA_SYM(c->k, pq_join)(c->q);
-	c->r = r;
-	atomic_store(&c->done, 1);
-	return NULL;
-}
-
-static const char *op_name(enum op op)
-{
-	return op == OP_GET ? "pq_get" : op == OP_PUT ? "pq_put" : "pq_join";
-}
-
-/* Runs op in a grader thread after late_ms (see call_done). */
-static void call_late(struct kata_ctx *k, struct call *c, struct pq *q,
-		      enum op op, void *item, unsigned late_ms)
-{
-	*c = (struct call){ .k = k, .q = q, .op = op, .item = item,
-			    .late_ms = late_ms };
-	KATA_REQUIRE(k, !thread_start(&c->t, "call", call_main, c),
-		     "could not start a grader thread");
-	while (!atomic_load(&c->tid))
-		timing_sleep_ms(1);
-}
-
-static void call_start(struct kata_ctx *k, struct call *c, struct pq *q,
-		       enum op op, void *item)
-{
-	call_late(k, c, q, op, item, 0);
-}
-
-/* Starts c and checks it is asleep in the kernel, not returned. */
-static void call_blocked(struct kata_ctx *k, struct call *c, struct pq *q,
-			 enum op op, void *item)
-{
-	int ms = (int)(2000 * kata_scale(k));
-
-	call_start(k, c, q, op, item);
-	if (thread_wait_sleeping(atomic_load(&c->tid), ms) == 0)
-		timing_sleep_ms(10);
-	if (atomic_load(&c->done))
-		kata_fail(k, "%s returned %s at once: expected it to wait",
-			  op_name(op), kata_strres(c->r));
-	if (thread_wait_sleeping(atomic_load(&c->tid), ms))
-		kata_fail(k, "%s neither returned nor went to sleep in %d ms: "
-			  "wait on a condition variable, do not spin",
-			  op_name(op), ms);
-}
-
-/* Waits for c to return and checks its result. */
-static void call_done(struct kata_ctx *k, struct call *c, int want,
-		      const char *after)
-{
-	int ms = (int)(1000 * kata_scale(k));
-	char w[64];
-
-	if (thread_join_timeout(c->t, ms, NULL))
-		kata_fail(k, "%s still waiting %d ms after %s: expected it to "
-			  "wake up and return", op_name(c->op), ms, after);
-	snprintf(w, sizeof(w), "%s", kata_strres(want));
-	if (c->r != want)
-		kata_fail(k, "%s after %s: expected %s, got %s", op_name(c->op),
-			  after, w, kata_strres(c->r));
 }
 
 /* ---- ordering ----------------------------------------------------------- */
@@ -362,46 +261,6 @@ static void t_stolen(struct kata_ctx *k)
 
 /* ---- timeouts ----------------------------------------------------------- */
 
-/* The yardstick: the grader's own CLOCK_MONOTONIC timed wait of ms. */
-static double ref_wait_ms(unsigned ms)
-{
-	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
-	pthread_condattr_t ca;
-	pthread_cond_t c;
-	struct timespec ts;
-	uint64_t t0 = timing_now_ns(), end = t0 + ms * 1000000ull;
-
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&c, &ca);
-	ts.tv_sec = (time_t)(end / 1000000000u);
-	ts.tv_nsec = (long)(end % 1000000000u);
-	pthread_mutex_lock(&m);
-	while (pthread_cond_timedwait(&c, &m, &ts) == 0)
-		;
-	pthread_mutex_unlock(&m);
-	return timing_ms_since(t0);
-}
-
-/* Fails when got (ms) is early or later than the yardstick allows. */
-static void check_duration(struct kata_ctx *k, const char *what,
-			   double got, unsigned ms)
-{
-	double ref = ref_wait_ms(ms);
-	double late = ms + (ref - ms + 50 + ms) * kata_scale(k);
-
-	kata_note(k, "%s(%u ms) took %.1f ms; a plain pthread_cond_timedwait "
-		  "took %.1f ms", what, ms, got, ref);
-	if (got < ms - 0.5)
-		kata_fail(k, "%s(%u ms) on a queue that stays %s returned "
-			  "after %.1f ms: expected at least %u ms (a deadline "
-			  "on CLOCK_MONOTONIC, in nanoseconds?)", what, ms,
-			  strstr(what, "get") ? "empty" : "full", got, ms);
-	if (got > late)
-		kata_fail(k, "%s(%u ms) returned after %.1f ms: expected at "
-			  "most %.1f ms", what, ms, got, late);
-}
-
 static void t_timed_get(struct kata_ctx *k)
 {
 	unsigned ms = (unsigned)kata_param(k, "timeout_ms", 100, 40);
@@ -424,7 +283,7 @@ static void t_timed_get(struct kata_ctx *k)
 	t0 = timing_now_ns();
 	kata_expect_int(k, "pq_timed_get on an empty queue",
 			KATA_SYM(k, pq_timed_get)(q, ms, &it), -ETIMEDOUT);
-	check_duration(k, "pq_timed_get", timing_ms_since(t0), ms);
+	call_check_duration(k, "pq_timed_get", timing_ms_since(t0), ms);
 	call_late(k, &l, q, OP_LATE_PUT, V(77), ms / 4);
 	t0 = timing_now_ns();
 	kata_expect_int(k, "pq_timed_get while another thread puts",
@@ -450,7 +309,7 @@ static void t_timed_put(struct kata_ctx *k)
 	t0 = timing_now_ns();
 	kata_expect_int(k, "pq_timed_put on a full queue",
 			KATA_SYM(k, pq_timed_put)(q, V(2), 0, ms), -ETIMEDOUT);
-	check_duration(k, "pq_timed_put", timing_ms_since(t0), ms);
+	call_check_duration(k, "pq_timed_put", timing_ms_since(t0), ms);
 	kata_expect_int(k, "pq_size after a timed-out put", (long long)
 			KATA_SYM(k, pq_size)(q), 1);
 	call_late(k, &l, q, OP_LATE_GET, NULL, ms / 4);
@@ -550,223 +409,10 @@ static void t_join(struct kata_ctx *k)
 
 /* ---- producers and consumers -------------------------------------------- */
 
-#define NPROD 4
-#define NCONS 4
-#define NPRIO 4
-
-/* The yardstick for throughput: a plain FIFO ring, mutex + 2 condvars. */
-struct ring {
-	pthread_mutex_t m;
-	pthread_cond_t ne, nf;
-	void *buf[16];
-	unsigned head, len;
-	bool closed;
-};
-
-static int ring_put(void *rq, void *item, int prio)
-{
-	struct ring *q = rq;
-
-	(void)prio;
-	pthread_mutex_lock(&q->m);
-	while (q->len == 16)
-		pthread_cond_wait(&q->nf, &q->m);
-	q->buf[(q->head + q->len++) % 16] = item;
-	pthread_cond_signal(&q->ne);
-	pthread_mutex_unlock(&q->m);
-	return 0;
-}
-
-static int ring_get(void *rq, void **item)
-{
-	struct ring *q = rq;
-	int r = PQ_CLOSED;
-
-	pthread_mutex_lock(&q->m);
-	while (q->len == 0 && !q->closed)
-		pthread_cond_wait(&q->ne, &q->m);
-	if (q->len > 0) {
-		*item = q->buf[q->head];
-		q->head = (q->head + 1) % 16;
-		q->len--;
-		r = 0;
-		pthread_cond_signal(&q->nf);
-	}
-	pthread_mutex_unlock(&q->m);
-	return r;
-}
-
-static void ring_close(struct ring *q)
-{
-	pthread_mutex_lock(&q->m);
-	q->closed = true;
-	pthread_cond_broadcast(&q->ne);
-	pthread_mutex_unlock(&q->m);
-}
-
-struct stress {
-	struct kata_ctx *k;
-	void *q;		/* struct pq, or struct ring when !learner */
-	bool learner;
-	long per;		/* items per producer */
-	uint64_t seed;
-	atomic_uchar *seen;
-	atomic_long got, dups, disorder, bad;
-};
-
-static int s_put(struct stress *s, void *item, int prio)
-{
-	if (!s->learner)
-		return ring_put(s->q, item, prio);
-	return KATA_SYM(s->k, pq_put)(s->q, item, prio);
-}
-
-static int s_get(struct stress *s, void **item)
-{
-	if (!s->learner)
-		return ring_get(s->q, item);
-	return KATA_SYM(s->k, pq_get)(s->q, item);
-}
-
-struct worker {
-	struct stress *s;
-	unsigned long id;
-	pthread_t t;
-};
-
-/* An item: producer << 40 | priority << 32 | sequence number. */
-static void *producer(void *arg)
-{
-	struct worker *w = arg;
-	struct stress *s = w->s;
-	struct rng g;
-
-	rng_seed(&g, s->seed + w->id);
-	for (long i = 0; i < s->per; i++) {
-		unsigned long pr = rng_below(&g, NPRIO);
-
-		if (s_put(s, V(w->id << 40 | pr << 32 | (unsigned long)i),
-			  (int)pr) != 0) {
-			atomic_fetch_add(&s->bad, 1);
-			break;
-		}
-	}
-	return NULL;
-}
-
-/* Records one item: range, duplicate, per-producer order in a priority. */
-static void consume(struct stress *s, unsigned long v, long last[][NPRIO])
-{
-	unsigned long p = v >> 40, pr = v >> 32 & 0xff;
-	long seq = (long)(v & 0xffffffffu);
-
-	if (p >= NPROD || pr >= NPRIO || seq >= s->per) {
-		atomic_fetch_add(&s->bad, 1);
-		return;
-	}
-	if (atomic_exchange(&s->seen[p * (unsigned long)s->per + seq], 1))
-		atomic_fetch_add(&s->dups, 1);
-	if (seq <= last[p][pr])
-		atomic_fetch_add(&s->disorder, 1);
-	last[p][pr] = seq;
-	if (s->learner)
-		KATA_SYM(s->k, pq_task_done)(s->q);
-}
-
-static void *consumer(void *arg)
-{
-	struct stress *s = ((struct worker *)arg)->s;
-	long last[NPROD][NPRIO];
-	void *it;
-
-	for (int i = 0; i < NPROD * NPRIO; i++)
-		last[i / NPRIO][i % NPRIO] = -1;
-	while (s_get(s, &it) == 0) {
-		consume(s, U(it), last);
-		atomic_fetch_add(&s->got, 1);
-	}
-	return NULL;
-}
-
-/* Waits until every item is consumed; fails after 2 s with no progress. */
-static void watch(struct stress *s)
-{
-	long total = NPROD * s->per, seen = -1;
-	uint64_t since = timing_now_ns();
-
-	while (atomic_load(&s->got) < total) {
-		if (atomic_load(&s->got) != seen) {
-			seen = atomic_load(&s->got);
-			since = timing_now_ns();
-		} else if (timing_ms_since(since) > 2000 * kata_scale(s->k)) {
-			kata_fail(s->k, "no progress for 2 s: %ld of %ld items "
-				  "consumed, %zu still in the queue: a lost "
-				  "item or a lost wakeup (an if instead of a "
-				  "while, a signal that woke the wrong waiter)",
-				  seen, total, s->learner ?
-				  KATA_SYM(s->k, pq_size)(s->q) : 0);
-		}
-		timing_sleep_ms(5);
-	}
-}
-
-/* Runs NPROD producers and NCONS consumers through s; returns ms. */
-static double run_stress(struct kata_ctx *k, struct stress *s)
-{
-	struct worker w[NPROD + NCONS];
-	uint64_t t0 = timing_now_ns();
-	double ms;
-
-	for (int i = 0; i < NPROD + NCONS; i++) {
-		bool prod = i < NPROD;
-
-		w[i] = (struct worker){ .s = s, .id = (unsigned long)i % NPROD };
-		KATA_REQUIRE(k, !thread_start(&w[i].t, prod ? "producer" :
-			     "consumer", prod ? producer : consumer, &w[i]),
-			     "could not start a grader thread");
-	}
-	watch(s);
-	ms = timing_ms_since(t0);
-	if (s->learner)
-		kata_expect_int(k, "pq_join after every task_done",
-				KATA_SYM(k, pq_join)(s->q), 0);
-	if (s->learner)
-		KATA_SYM(k, pq_close)(s->q);
-	else
-		ring_close(s->q);
-	for (int i = 0; i < NPROD + NCONS; i++)
-		if (thread_join_timeout(w[i].t, (int)(2000 * kata_scale(k)),
-					NULL))
-			kata_fail(k, "a %s was still in the queue 2 s after "
-				  "pq_close: expected it to return PQ_CLOSED",
-				  i < NPROD ? "producer" : "consumer");
-	return ms;
-}
-
-/* Checks the counters of a finished run. */
-static void check_stress(struct kata_ctx *k, struct stress *s)
-{
-	long total = NPROD * s->per;
-
-	kata_expect_int(k, "items a put refused or a get returned garbled",
-			atomic_load(&s->bad), 0);
-	kata_expect_int(k, "items received twice", atomic_load(&s->dups), 0);
-	for (long i = 0; i < total; i++)
-		if (!atomic_load(&s->seen[i]))
-			kata_fail(k, "item %ld of producer %ld: expected once, "
-				  "never received", i % s->per, i / s->per);
-	kata_expect_int(k, "items a consumer saw before an earlier item of "
-			"the same producer and priority",
-			atomic_load(&s->disorder), 0);
-}
-
 static void t_stress(struct kata_ctx *k)
 {
 	long per = kata_param(k, "items", 200000, 4000);
 	struct stress s = { .k = k, .learner = true, .per = per };
-	struct ring ring = { .m = PTHREAD_MUTEX_INITIALIZER,
-			     .ne = PTHREAD_COND_INITIALIZER,
-			     .nf = PTHREAD_COND_INITIALIZER };
 	double ms, ref;
 
 	kata_concept(k, "%d producers and %d consumers share one queue of "
@@ -776,12 +422,9 @@ static void t_stress(struct kata_ctx *k)
 	s.seen = calloc((size_t)(NPROD * per), 1);
 	KATA_REQUIRE(k, s.seen, "out of memory");
 	s.q = make(k, PQ_PRIORITY, 16);
-	ms = run_stress(k, &s);
-	check_stress(k, &s);
-	s = (struct stress){ .k = k, .q = &ring, .per = per / 2,
-			     .seed = s.seed, .seen = s.seen };
-	memset(s.seen, 0, (size_t)(NPROD * per));
-	ref = run_stress(k, &s);
+	ms = stress_run(k, &s);
+	stress_check(k, &s);
+	ref = stress_ring_run(k, &s);
 	kata_note(k, "%.0f items/s through your queue; %.0f items/s through "
 		  "a plain FIFO ring (mutex + 2 condvars), same threads, this "
 		  "run", NPROD * per / ms * 1000, NPROD * (per / 2) / ref *

@@ -6,160 +6,25 @@
  * in flight and about n/K rounds of delay; timeouts counted from a
  * transfer's start; refused, timed-out and cut-off transfers told apart; a
  * body larger than the address space streamed through the sink; no
- * descriptor left open.
+ * descriptor left open.  Batches and their checks are in
+ * graders/async_fetch/batch.c, the server side and /proc probes in
+ * fixture.c; this file holds one function per test.
  *
  * Every test starts its own server; the test process is discarded after the
  * test, so a failing test needs no cleanup.
+ * Entry point: the kata_grader table at the end.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
+#include "async_fetch/async_fetch_grader.h"
+
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <kata/grader.h>
-
-#include "async_fetch.h"
-#include "httpd.h"
 #include "net.h"
-#include "thread.h"
-#include "timing.h"
-
-#define MAX_REQ 64
-
-/* A batch of requests with their results and what the callbacks saw. */
-struct batch {
-	struct kata_ctx *k;
-	struct fetch_request req[MAX_REQ];
-	struct fetch_result res[MAX_REQ];
-	size_t n;
-	int calls[MAX_REQ];	/* on_done calls per index */
-	size_t order[MAX_REQ];	/* indices in callback order */
-	size_t ncalls;
-	bool bad_ptr;		/* on_done got a pointer other than &res[i] */
-	int max_threads;	/* learner threads seen during callbacks */
-};
-
-static struct httpd *server(struct kata_ctx *k)
-{
-	struct httpd *h;
-	int r = httpd_start(kata_fixtures(k), &h);
-
-	if (r)
-		kata_fail(k, "fixture server: could not start (%s)",
-			  kata_strres(r));
-	return h;
-}
-
-/* A URL on server h, built from a printf format; lives until test end. */
-static char *url(struct httpd *h, const char *fmt, ...)
-{
-	char path[256], *u = malloc(320);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(path, sizeof(path), fmt, ap);
-	va_end(ap);
-	if (u)
-		httpd_url(h, path, u, 320);
-	return u;
-}
-
-/* Threads in this process that are not the grader's ("g:" names). */
-static int learner_threads(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int n = 0;
-
-	while (d && (e = readdir(d))) {
-		char path[300], comm[32] = "";
-		FILE *f;
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
-			 e->d_name);
-		if ((f = fopen(path, "re"))) {
-			if (!fgets(comm, sizeof(comm), f))
-				comm[0] = '\0';
-			fclose(f);
-		}
-		n += strncmp(comm, KATA_GRADER_THREAD_PREFIX, 2) != 0;
-	}
-	if (d)
-		closedir(d);
-	return n;
-}
-
-static void on_done(size_t i, const struct fetch_result *res, void *arg)
-{
-	struct batch *b = arg;
-	int t = learner_threads();
-
-	if (i >= b->n || res != &b->res[i]) {
-		b->bad_ptr = true;
-		return;
-	}
-	b->calls[i]++;
-	if (b->ncalls < MAX_REQ)
-		b->order[b->ncalls++] = i;
-	if (t > b->max_threads)
-		b->max_threads = t;
-}
-
-/* Runs the batch with K transfers at most; fails unless fetch_all gives 0 */
-static double run(struct batch *b, int k_max)
-{
-	struct fetch_options opt = { .max_in_flight = k_max,
-				     .on_done = on_done, .arg = b };
-	uint64_t t0 = timing_now_ns();
-	int r = KATA_SYM(b->k, fetch_all)(b->req, b->n, &opt, b->res);
-
-	if (r == -ENOSYS)
-		kata_fail(b->k, "fetch_all: returned -ENOSYS, the stub's "
-			  "answer: implement it (README, \"Your task\")");
-	kata_expect_int(b->k, "fetch_all result", r, 0);
-	return timing_ms_since(t0);
-}
-
-static void expect_ok(struct batch *b, size_t i, long status)
-{
-	struct fetch_result *res = &b->res[i];
-
-	if (res->error)
-		kata_fail(b->k, "request %zu (%s): expected a response, got "
-			  "error %s", i, b->req[i].url,
-			  kata_strres(res->error));
-	if (res->status != status)
-		kata_fail(b->k, "request %zu (%s) status: expected %ld, got "
-			  "%ld", i, b->req[i].url, status, res->status);
-}
-
-static void expect_body(struct batch *b, size_t i, const char *want)
-{
-	const struct fetch_result *res = &b->res[i];
-
-	if (!res->body || res->body_len != strlen(want) ||
-	    memcmp(res->body, want, res->body_len))
-		kata_fail(b->k, "request %zu (%s) body: expected \"%.300s\", "
-			  "got \"%.300s\" (%zu bytes)", i, b->req[i].url,
-			  want, res->body ? res->body : "(null)",
-			  res->body_len);
-}
-
-static void expect_contains(struct batch *b, size_t i, const char *part)
-{
-	const char *body = b->res[i].body;
-
-	if (!body || !strstr(body, part))
-		kata_fail(b->k, "request %zu: the server saw %.600s; expected "
-			  "it to contain %s", i, body ? body : "(no body)",
-			  part);
-}
 
 /* ---- the tests --------------------------------------------------------- */
 
@@ -172,7 +37,7 @@ static void t_get_params(struct kata_ctx *k)
 	static const char *const hdrs[] = { "X-Kata: yes", NULL };
 	static const char *const want[] = { "X-Echo-Method", "content-type",
 					    "X-Absent", NULL };
-	struct httpd *h = server(k);
+	struct httpd *h = fix_server(k);
 	const struct fetch_result *r = &b.res[0];
 
 	kata_concept(k, "a GET carries its parameters in the URL, percent-"
@@ -180,14 +45,14 @@ static void t_get_params(struct kata_ctx *k)
 		     "hello%%20world");
 	b.k = k;
 	b.n = 1;
-	b.req[0] = (struct fetch_request){ FETCH_GET, url(h, "/echo"), params,
-					   hdrs, NULL, want, 0 };
-	run(&b, 1);
-	expect_ok(&b, 0, 200);
-	expect_contains(&b, 0, "\"method\":\"GET\"");
-	expect_contains(&b, 0, "\"query\":\"q=hello%20world&"
-			"lang=c%26c%2B%2B&empty=\"");
-	expect_contains(&b, 0, "\"X-Kata\":\"yes\"");
+	b.req[0] = (struct fetch_request){ FETCH_GET, fix_url(h, "/echo"),
+					   params, hdrs, NULL, want, 0 };
+	batch_run(&b, 1);
+	batch_expect_ok(&b, 0, 200);
+	batch_expect_contains(&b, 0, "\"method\":\"GET\"");
+	batch_expect_contains(&b, 0, "\"query\":\"q=hello%20world&"
+			      "lang=c%26c%2B%2B&empty=\"");
+	batch_expect_contains(&b, 0, "\"X-Kata\":\"yes\"");
 	KATA_REQUIRE(k, r->headers && r->nheaders == 3, "results[0].headers: "
 		     "expected 3 entries (one per want_headers name), got %zu",
 		     r->headers ? r->nheaders : 0);
@@ -204,47 +69,33 @@ static void t_post_json(struct kata_ctx *k)
 {
 	static struct batch b;
 	static const char json[] = "{\"name\":\"kata\",\"n\":[1,2,3]}";
-	struct httpd *h = server(k);
+	struct httpd *h = fix_server(k);
 
 	kata_concept(k, "a POST with a JSON body says so: Content-Type: "
 		     "application/json, and the body goes out as it is");
 	b.k = k;
 	b.n = 2;
 	b.req[0] = (struct fetch_request){ .method = FETCH_POST,
-					   .url = url(h, "/echo"),
+					   .url = fix_url(h, "/echo"),
 					   .json = json };
 	b.req[1] = (struct fetch_request){ .method = FETCH_POST,
-					   .url = url(h, "/echo") };
-	run(&b, 2);
-	expect_ok(&b, 0, 200);
-	expect_contains(&b, 0, "\"method\":\"POST\"");
-	expect_contains(&b, 0, "\"Content-Type\":\"application/json\"");
-	expect_contains(&b, 0, "\"body\":\"{\\\"name\\\":\\\"kata\\\","
-			"\\\"n\\\":[1,2,3]}\"");
-	expect_ok(&b, 1, 200);
-	expect_contains(&b, 1, "\"method\":\"POST\"");
-	expect_contains(&b, 1, "\"body\":\"\"");
+					   .url = fix_url(h, "/echo") };
+	batch_run(&b, 2);
+	batch_expect_ok(&b, 0, 200);
+	batch_expect_contains(&b, 0, "\"method\":\"POST\"");
+	batch_expect_contains(&b, 0, "\"Content-Type\":\"application/json\"");
+	batch_expect_contains(&b, 0, "\"body\":\"{\\\"name\\\":\\\"kata\\\","
+			      "\\\"n\\\":[1,2,3]}\"");
+	batch_expect_ok(&b, 1, 200);
+	batch_expect_contains(&b, 1, "\"method\":\"POST\"");
+	batch_expect_contains(&b, 1, "\"body\":\"\"");
 }
 
-/* Fails unless results[i] holds the n pattern bytes of /bytes/<n>. */
-static void expect_pattern(struct batch *b, size_t i, size_t n)
-{
-	const struct fetch_result *res = &b->res[i];
-
-	expect_ok(b, i, 200);
-	KATA_REQUIRE(b->k, res->body && res->body_len == n, "request %zu (%s) "
-		     "body: expected %zu bytes, got %zu", i, b->req[i].url, n,
-		     res->body_len);
-	for (size_t j = 0; j < n; j++)
-		if ((uint8_t)res->body[j] != httpd_byte_at(j))
-			kata_fail(b->k, "request %zu (%s) body: byte %zu "
-				  "differs", i, b->req[i].url, j);
-}
 
 static void t_bodies(struct kata_ctx *k)
 {
 	static struct batch b;
-	struct httpd *h = server(k);
+	struct httpd *h = fix_server(k);
 	char path[512], *want = NULL;
 	size_t n = (size_t)kata_param(k, "body_bytes", 1000000, 200000), len;
 	FILE *f;
@@ -257,21 +108,23 @@ static void t_bodies(struct kata_ctx *k)
 	fclose(f);
 	b.k = k;
 	b.n = 3;
-	b.req[0] = (struct fetch_request){ .url = url(h, "/page.html") };
-	b.req[1] = (struct fetch_request){ .url = url(h, "/bytes/%zu", n) };
-	b.req[2] = (struct fetch_request){ .url = url(h, "/chunked/%zu", n) };
-	run(&b, 3);
-	expect_ok(&b, 0, 200);
-	expect_body(&b, 0, want);
-	expect_pattern(&b, 1, n);
-	expect_pattern(&b, 2, n);
+	b.req[0] = (struct fetch_request){ .url = fix_url(h, "/page.html") };
+	b.req[1] = (struct fetch_request){
+		.url = fix_url(h, "/bytes/%zu", n) };
+	b.req[2] = (struct fetch_request){
+		.url = fix_url(h, "/chunked/%zu", n) };
+	batch_run(&b, 3);
+	batch_expect_ok(&b, 0, 200);
+	batch_expect_body(&b, 0, want);
+	batch_expect_pattern(&b, 1, n);
+	batch_expect_pattern(&b, 2, n);
 }
 
 static void t_status(struct kata_ctx *k)
 {
 	static struct batch b;
 	static const long codes[] = { 404, 500, 200, 403 };
-	struct httpd *h = server(k);
+	struct httpd *h = fix_server(k);
 	int (*raise)(const struct fetch_result *) =
 		KATA_SYM(k, fetch_raise_for_status);
 
@@ -282,13 +135,13 @@ static void t_status(struct kata_ctx *k)
 	b.n = 4;
 	for (size_t i = 0; i < b.n; i++)
 		b.req[i] = (struct fetch_request){
-			.url = url(h, "/status/%ld", codes[i]) };
-	run(&b, 4);
+			.url = fix_url(h, "/status/%ld", codes[i]) };
+	batch_run(&b, 4);
 	for (size_t i = 0; i < b.n; i++) {
 		char what[80], body[32];
-		expect_ok(&b, i, codes[i]);
+		batch_expect_ok(&b, i, codes[i]);
 		snprintf(body, sizeof(body), "status %ld\n", codes[i]);
-		expect_body(&b, i, body);
+		batch_expect_body(&b, i, body);
 		snprintf(what, sizeof(what), "fetch_raise_for_status(status "
 			 "%ld)", codes[i]);
 		kata_expect_int(k, what, raise(&b.res[i]),
@@ -296,49 +149,40 @@ static void t_status(struct kata_ctx *k)
 	}
 }
 
-/* n requests to /delay, the first slowest: they finish in reverse order. */
-static void reversed(struct batch *b, struct httpd *h, size_t n, long step)
-{
-	b->n = n;
-	for (size_t i = 0; i < n; i++)
-		b->req[i] = (struct fetch_request){
-			.url = url(h, "/delay/%ld", (long)(n - i) * step),
-			.params = NULL };
-}
 
 static void t_input_order(struct kata_ctx *k)
 {
 	static struct batch b;
-	struct httpd *h = server(k);
+	struct httpd *h = fix_server(k);
 	size_t n = (size_t)kata_param(k, "order_n", 8, 6);
 	long step = kata_param(k, "order_step_ms", 40, 15);
 
 	kata_concept(k, "transfers finish in any order; like asyncio.gather, "
 		     "results[i] must still belong to requests[i]");
 	b.k = k;
-	reversed(&b, h, n, step);
-	run(&b, (int)n);
+	batch_reversed(&b, h, n, step);
+	batch_run(&b, (int)n);
 	for (size_t i = 0; i < n; i++) {
 		char want[64];
 		snprintf(want, sizeof(want), "/delay/%ld\n",
 			 (long)(n - i) * step);
-		expect_ok(&b, i, 200);
-		expect_body(&b, i, want);
+		batch_expect_ok(&b, i, 200);
+		batch_expect_body(&b, i, want);
 	}
 }
 
 static void t_callbacks(struct kata_ctx *k)
 {
 	static struct batch b;
-	struct httpd *h = server(k);
+	struct httpd *h = fix_server(k);
 	size_t n = (size_t)kata_param(k, "order_n", 8, 6);
-	int base = learner_threads();
+	int base = fix_learner_threads();
 
 	kata_concept(k, "on_done fires once per request, from fetch_all's "
 		     "own loop, as each transfer ends (completion order)");
 	b.k = k;
-	reversed(&b, h, n, kata_param(k, "order_step_ms", 40, 15));
-	run(&b, (int)n);
+	batch_reversed(&b, h, n, kata_param(k, "order_step_ms", 40, 15));
+	batch_run(&b, (int)n);
 	KATA_REQUIRE(k, !b.bad_ptr, "on_done: expected (i, &results[i]), got "
 		     "another index or pointer");
 	for (size_t i = 0; i < n; i++)
@@ -359,7 +203,7 @@ static void t_callbacks(struct kata_ctx *k)
 static void t_concurrency(struct kata_ctx *k)
 {
 	static struct batch b;
-	struct httpd *h = server(k);
+	struct httpd *h = fix_server(k);
 	size_t n = (size_t)kata_param(k, "requests", 50, 12);
 	long delay = kata_param(k, "delay_ms", 200, 60);
 	int kmax = (int)kata_param(k, "k", 10, 4);
@@ -373,15 +217,15 @@ static void t_concurrency(struct kata_ctx *k)
 	b.n = n;
 	for (size_t i = 0; i < n; i++)
 		b.req[i] = (struct fetch_request){
-			.url = url(h, "/delay/%ld?i=%zu", delay, i) };
-	ms = run(&b, kmax);
+			.url = fix_url(h, "/delay/%ld?i=%zu", delay, i) };
+	ms = batch_run(&b, kmax);
 	httpd_stats(h, &st);
 	rounds = ms / (double)delay;
 	kata_note(k, "%zu requests of %ld ms, K = %d: %.0f ms, %.1f rounds "
 		  "(ideal %.1f); server saw at most %d at once", n, delay,
 		  kmax, ms, rounds, want, st.peak_in_flight);
 	for (size_t i = 0; i < n; i++)
-		expect_ok(&b, i, 200);
+		batch_expect_ok(&b, i, 200);
 	KATA_REQUIRE(k, st.peak_in_flight <= kmax, "requests in flight at the "
 		     "server: expected at most K = %d, got %d", kmax,
 		     st.peak_in_flight);
@@ -396,7 +240,7 @@ static void t_concurrency(struct kata_ctx *k)
 static void t_timeout_from_start(struct kata_ctx *k)
 {
 	static struct batch b;
-	struct httpd *h = server(k);
+	struct httpd *h = fix_server(k);
 	long t = kata_param(k, "timeout_ms", 200, 60);
 
 	kata_concept(k, "a timeout is for the transfer, not for its wait in "
@@ -406,12 +250,12 @@ static void t_timeout_from_start(struct kata_ctx *k)
 	b.n = 4;
 	for (size_t i = 0; i < 4; i++)
 		b.req[i] = (struct fetch_request){
-			.url = url(h, "/delay/%ld?i=%zu", i < 2 ? 3 * t : t / 4,
-				   i),
+			.url = fix_url(h, "/delay/%ld?i=%zu",
+				       i < 2 ? 3 * t : t / 4, i),
 			.timeout_ms = i < 2 ? 0 : t };
-	run(&b, 2);
+	batch_run(&b, 2);
 	for (size_t i = 0; i < 4; i++)
-		expect_ok(&b, i, 200);
+		batch_expect_ok(&b, i, 200);
 	for (size_t i = 2; i < 4; i++)
 		KATA_REQUIRE(k, b.res[i].elapsed_ms < b.res[0].elapsed_ms / 2,
 			     "elapsed_ms of queued request %zu: expected its "
@@ -420,18 +264,11 @@ static void t_timeout_from_start(struct kata_ctx *k)
 			     b.res[0].elapsed_ms);
 }
 
-static void expect_error(struct batch *b, size_t i, int want, const char *why)
-{
-	char what[160];
-
-	snprintf(what, sizeof(what), "request %zu (%s) error", i, why);
-	kata_expect_int(b->k, what, b->res[i].error, want);
-}
 
 static void t_error_kinds(struct kata_ctx *k)
 {
 	static struct batch b;
-	struct httpd *h = server(k);
+	struct httpd *h = fix_server(k);
 	long t = kata_param(k, "timeout_ms", 200, 60);
 	uint16_t port;
 	int fd = net_listen_tcp(1, &port);
@@ -445,19 +282,20 @@ static void t_error_kinds(struct kata_ctx *k)
 	close(fd);	/* nobody listens there now: refused */
 	b.k = k;
 	b.n = 5;
-	b.req[0] = (struct fetch_request){ .url = url(h, "/delay/10") };
+	b.req[0] = (struct fetch_request){ .url = fix_url(h, "/delay/10") };
 	b.req[1] = (struct fetch_request){ .url = malloc(64) };
 	snprintf((char *)b.req[1].url, 64, "http://127.0.0.1:%u/", port);
-	b.req[2] = (struct fetch_request){ .url = url(h, "/hang"),
+	b.req[2] = (struct fetch_request){ .url = fix_url(h, "/hang"),
 					   .timeout_ms = t };
-	b.req[3] = (struct fetch_request){ .url = url(h, "/cut/20000") };
-	b.req[4] = (struct fetch_request){ .url = url(h, "/status/404") };
-	run(&b, 5);
-	expect_ok(&b, 0, 200);
-	expect_ok(&b, 4, 404);
-	expect_error(&b, 1, FETCH_EREFUSED, "a closed port");
-	expect_error(&b, 2, FETCH_ETIMEDOUT, "no answer within timeout_ms");
-	expect_error(&b, 3, FETCH_EFAILED, "connection closed mid-body");
+	b.req[3] = (struct fetch_request){ .url = fix_url(h, "/cut/20000") };
+	b.req[4] = (struct fetch_request){ .url = fix_url(h, "/status/404") };
+	batch_run(&b, 5);
+	batch_expect_ok(&b, 0, 200);
+	batch_expect_ok(&b, 4, 404);
+	batch_expect_error(&b, 1, FETCH_EREFUSED, "a closed port");
+	batch_expect_error(&b, 2, FETCH_ETIMEDOUT,
+			   "no answer within timeout_ms");
+	batch_expect_error(&b, 3, FETCH_EFAILED, "connection closed mid-body");
 	KATA_REQUIRE(k, b.res[2].elapsed_ms >= 0.9 * (double)t, "elapsed_ms "
 		     "of the timed-out request: expected at least its timeout "
 		     "%ld ms, got %.0f", t, b.res[2].elapsed_ms);
@@ -465,56 +303,17 @@ static void t_error_kinds(struct kata_ctx *k)
 		     "expected 0 (no response), got %ld", b.res[1].status);
 }
 
-/* The sink checks every byte of /bytes/<n> as it streams past. */
-struct sink {
-	uint64_t got;
-	uint64_t bad_at;	/* first wrong byte + 1, or 0 */
-	unsigned lo;
-	uint8_t hi;
-};
-
-static int sink(size_t i, const void *data, size_t n, void *arg)
-{
-	struct sink *s = arg;
-	const uint8_t *p = data;
-
-	(void)i;
-	for (size_t j = 0; j < n; j++, s->got++) {
-		if (!s->bad_at && p[j] != (uint8_t)(s->lo + s->hi))
-			s->bad_at = s->got + 1;
-		if (++s->lo == 251) {
-			s->lo = 0;
-			s->hi += 7;
-		}
-	}
-	return 0;
-}
-
-/* Address space in use now, in bytes (VmSize), or 0. */
-static unsigned long long vm_size(void)
-{
-	unsigned long long kb = 0;
-	char line[128];
-	FILE *f = fopen("/proc/self/status", "re");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmSize: %llu kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb * 1024;
-}
 
 static void t_sink(struct kata_ctx *k)
 {
 	struct fetch_request req = { 0 };
 	struct fetch_result res;
 	struct sink s = { 0 };
-	struct fetch_options opt = { .max_in_flight = 1, .sink = sink,
+	struct fetch_options opt = { .max_in_flight = 1, .sink = fix_sink,
 				     .arg = &s };
-	struct httpd *h = server(k);
+	struct httpd *h = fix_server(k);
 	struct rlimit rl;
-	unsigned long long head = 64ull << 20, lim = vm_size() + head, n;
+	unsigned long long head = 64ull << 20, lim = fix_vm_size() + head, n;
 	int r;
 
 	kata_concept(k, "a sink streams a body through: nothing is kept, so "
@@ -523,7 +322,7 @@ static void t_sink(struct kata_ctx *k)
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < lim)
 		lim = rl.rlim_max;
 	n = lim + (32ull << 20);
-	req.url = url(h, "/bytes/%llu", n);
+	req.url = fix_url(h, "/bytes/%llu", n);
 	rl.rlim_cur = lim;
 	KATA_REQUIRE(k, setrlimit(RLIMIT_AS, &rl) == 0, "setrlimit: %s",
 		     strerror(errno));
@@ -541,24 +340,11 @@ static void t_sink(struct kata_ctx *k)
 		     (unsigned long long)s.bad_at - 1);
 }
 
-/* Waits until the server has no connection open (the client closed). */
-static void settle(struct httpd *h)
-{
-	struct httpd_stats st;
-	uint64_t t0 = timing_now_ns();
-
-	do {
-		httpd_stats(h, &st);
-		if (!st.open_connections)
-			return;
-		timing_sleep_ms(5);
-	} while (timing_ms_since(t0) < 1000);
-}
 
 static void t_no_leaks(struct kata_ctx *k)
 {
 	static struct batch b;
-	struct httpd *h = server(k);
+	struct httpd *h = fix_server(k);
 	int before, after, rounds = (int)kata_param(k, "leak_rounds", 3, 2);
 
 	kata_concept(k, "every easy handle is removed and cleaned up, the "
@@ -567,17 +353,17 @@ static void t_no_leaks(struct kata_ctx *k)
 	b.n = 6;
 	for (size_t i = 0; i < b.n; i++)
 		b.req[i] = (struct fetch_request){
-			.url = url(h, i % 3 ? "/delay/%zu" : "/cut/%zu",
-				   10 + i) };
-	b.req[5].url = url(h, "/hang");
+			.url = fix_url(h, i % 3 ? "/delay/%zu" : "/cut/%zu",
+				       10 + i) };
+	b.req[5].url = fix_url(h, "/hang");
 	b.req[5].timeout_ms = 50;
 	before = net_count_fds();
 	for (int i = 0; i < rounds; i++) {
-		run(&b, 3);
+		batch_run(&b, 3);
 		KATA_SYM(k, fetch_results_free)(b.res, b.n);
-		expect_ok(&b, 1, 200);
+		batch_expect_ok(&b, 1, 200);
 	}
-	settle(h);
+	fix_settle(h);
 	after = net_count_fds();
 	KATA_REQUIRE(k, after <= before, "open descriptors after %d calls of "
 		     "fetch_all and fetch_results_free: expected %d as before, "

@@ -31,6 +31,8 @@ struct kata_ctx {
 	const char *tmpdir;
 	char *fixtures;
 	bool seed_told;
+	bool play;		/* runner play: records to stderr as text */
+	const char *listen;	/* runner play --listen */
 };
 
 static struct kata_ctx ctx;
@@ -44,6 +46,12 @@ static void put(char kind, const char *fmt, va_list ap)
 		return;
 	if ((size_t)n > sizeof(buf) - 3)
 		n = (int)sizeof(buf) - 3;
+	if (ctx.play) {
+		if (kind == 'f' || kind == 'F' || kind == 's' || kind == 'n')
+			dprintf(2, "%s%.*s\n", kind == 'n' ? "" : "runner: ",
+				n, buf + 1);
+		return;
+	}
 	buf[0] = kind;
 	for (int i = 1; i <= n; i++)
 		if (buf[i] == '\n')
@@ -106,14 +114,14 @@ _Noreturn void kata_fail(struct kata_ctx *k, const char *fmt, ...)
 {
 	(void)k;
 	RECORD('f');
-	end(0);
+	end(ctx.play ? 1 : 0);
 }
 
 _Noreturn void kata_skip(struct kata_ctx *k, const char *fmt, ...)
 {
 	(void)k;
 	RECORD('s');
-	end(0);
+	end(ctx.play ? 1 : 0);
 }
 
 const char *kata_strres(long long r)
@@ -199,6 +207,11 @@ bool kata_is_solution(struct kata_ctx *k)
 	return k->spec->o->solution;
 }
 
+const char *kata_listen(struct kata_ctx *k)
+{
+	return k->listen ? k->listen : "127.0.0.1";
+}
+
 /* The crash reporter: names the learner's function the crash came from. */
 static void on_crash(int sig, siginfo_t *si, void *uc)
 {
@@ -272,4 +285,24 @@ _Noreturn void api_run_test(const struct sandbox_spec *s, int fd,
 	t->run(&ctx);
 	putf('e', "done");
 	end(0);
+}
+
+/*
+ * The child of `runner play` (play.c): the kata loaded as in a test, but
+ * the terminal for input and output, no deadline, and the exit status the
+ * play mode returns.
+ */
+_Noreturn void api_run_play(const struct sandbox_spec *s,
+			    const struct kata_play *mode, int argc,
+			    char **argv, const char *listen, const char *tmpdir)
+{
+	ctx.fd = -1;
+	ctx.play = true;
+	ctx.spec = s;
+	ctx.listen = listen;
+	ctx.tmpdir = tmpdir;
+	ctx.fixtures = xasprintf("%s/fixtures/%s", runner_root, s->g->kata);
+	crash_reporter();
+	load_kata(s);
+	end(mode->run(&ctx, argc, argv));
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "learner.h"
 #include "report.h"
 #include "sandbox.h"
 
@@ -41,12 +42,12 @@ static int locate(struct kata_run *run, const struct options *o,
 	}
 	run->source = xasprintf("%s/%s/%s.c", o->solution ? "solutions"
 				: "katas", k, k);
-	run->so = xasprintf("%s/%s-%s.so", runner_build, o->solution ?
-			    "solution" : "kata", k);
-	if (o->solution)
+	if (o->solution) {
+		run->so = xasprintf("%s/solution-%s.so", runner_build, k);
 		return build_target(strrchr(run->so, '/') + 1,
 				    &run->build_log) ? EXIT_USAGE : 0;
-	if (build_target(strrchr(run->so, '/') + 1, &run->build_log) < 0) {
+	}
+	if (build_learner(k, &run->so, &run->build_log) < 0) {
 		run->build_error = build_first_error(run->build_log.s);
 		free(run->so);
 		run->so = NULL;

@@ -1,10 +1,11 @@
 /*
  * main.c: the runner's command line.
  *
- * runner list | check | hint | verify | selftest | help.  Reads options
- * into struct options, loads the registry, and hands over to grade.c,
- * verify.c or meson.  Exit status: 0 all passed, 1 a test failed, 2 usage
- * or environment error, 3 build error; the highest wins.
+ * runner list | check | watch | hint | progress | reset | play | verify |
+ * selftest | help.  Reads options into struct options, loads the registry,
+ * and hands over to grade.c, verify.c or the command's file (commands.h).
+ * Exit status: 0 all passed, 1 a test failed, 2 usage or environment
+ * error, 3 build error; the highest wins.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,38 +18,13 @@
 
 #include "config.h"
 #include "build.h"
+#include "commands.h"
 #include "grade.h"
 #include "progress.h"
 #include "registry.h"
 #include "report.h"
 #include "sandbox.h"
 #include "verify.h"
-
-static const char usage[] =
-"usage: runner <command> [options] [kata...]\n"
-"\n"
-"commands:\n"
-"  list                 the katas in learning-path order\n"
-"  check <kata>...      build your kata and grade it (--all: every kata)\n"
-"  hint <kata>          the next hint for a kata (--all: every hint)\n"
-"  verify <kata>...     instructors: the grader passes the solution, fails\n"
-"                       the stub and every mutant (--all: every kata)\n"
-"  selftest             the project's own test suite\n"
-"\n"
-"options:\n"
-"  --all                every kata\n"
-"  --solution           grade the reference solution, not your code\n"
-"  --test NAME          run only the test NAME\n"
-"  -j N                 run tests of N different katas at once\n"
-"  --timeout-scale X    multiply every time limit and tolerance by X\n"
-"  --seed S             replay a randomised test with seed S\n"
-"  --fail-fast          stop at the first failing test\n"
-"  --quick              small sizes (what selftest uses)\n"
-"  --param NAME=VALUE   override a grader's size or count\n"
-"  --so PATH            grade this kata .so instead of building one\n"
-"  --format human|tap|json\n"
-"  --no-progress        do not record this run in .runner/progress.db\n"
-"  -v, --verbose        passed checks and whole compiler logs too\n";
 
 static int die_usage(const char *fmt, const char *arg)
 {
@@ -157,10 +133,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->jobs = 1;
 	opterr = 1;
 	while ((c = getopt_long(argc, argv, "vhj:", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage, stdout);
-			exit(EXIT_PASS);
-		}
+		if (c == 'h')
+			exit(help_command(argv[0]));
 		if ((r = parse_one(c, o)) != 0)
 			return r == EXIT_USAGE ? r : EXIT_USAGE;
 	}
@@ -209,23 +183,6 @@ static int select_katas(struct registry *reg, const struct options *o,
 	return refused(*out, *n);
 }
 
-static void record_progress(struct kata_run *runs, size_t n,
-			    const struct options *o)
-{
-	char *note = NULL;
-	struct progress *p;
-
-	if (o->no_progress || o->so)
-		return;
-	p = progress_open(&note);
-	for (size_t i = 0; p && i < n && !note; i++)
-		progress_record(p, &runs[i], o, &note);
-	if (note)
-		fprintf(stderr, "runner: %s\n", note);
-	free(note);
-	progress_close(p);
-}
-
 static int cmd_check(struct registry *reg, struct options *o)
 {
 	struct grader **gs;
@@ -270,26 +227,16 @@ static int cmd_verify(struct registry *reg, struct options *o)
 	return worst;
 }
 
-static int cmd_list(struct registry *reg)
+static bool is_command(const char *cmd)
 {
-	int r = 0;
+	static const char *const known[] = { "list", "check", "watch", "hint",
+		"progress", "reset", "verify" };
 
-	printf("The learning path (runner check <kata> grades one):\n\n");
-	for (size_t i = 0; i < reg->n; i++) {
-		const struct kata_grader *d = reg->graders[i].desc;
-		if (!d) {
-			fprintf(stderr, "runner: %s\n", reg->graders[i].error);
-			r = EXIT_USAGE;
-			continue;
-		}
-		printf("  %2zu. %-16s %s\n      %-16s %s, %zu tests\n", i + 1,
-		       d->kata, d->title, "", d->topic, reg->graders[i].ntests);
-	}
-	return r;
+	for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
+		if (!strcmp(cmd, known[i]))
+			return true;
+	return false;
 }
-
-int hint_command(struct registry *reg, const struct options *o);
-int selftest_command(const struct options *o);
 
 int main(int argc, char **argv)
 {
@@ -299,20 +246,26 @@ int main(int argc, char **argv)
 	char *err = NULL;
 	int r;
 
-	runner_root = KATA_SOURCE_ROOT;
+	runner_root = getenv("KATA_ROOT") ? getenv("KATA_ROOT")
+					  : KATA_SOURCE_ROOT;
 	runner_build = getenv("KATA_BUILD_DIR") ? getenv("KATA_BUILD_DIR")
 						: KATA_BUILD_ROOT;
-	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help")
-	    || !strcmp(argv[1], "-h")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_PASS;
+	if (argc < 2) {
+		help_usage(stderr);
+		return EXIT_USAGE;
 	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h"))
+		return help_command(argc > 2 && strcmp(argv[1], "help") == 0
+				    ? argv[2] : NULL);
 	if (!strcmp(argv[1], "--version")) {
 		printf("runner %s (kata ABI %u)\n", KATA_VERSION,
 		       KATA_ABI_VERSION);
 		return EXIT_PASS;
 	}
 	cmd = argv[1];
+	if (!strcmp(cmd, "play"))
+		return play_command(argc - 1, argv + 1);
 	if ((r = parse_args(argc - 1, argv + 1, &o)) != 0)
 		return r;
 	o.args = argv + 1 + optind;
@@ -320,15 +273,20 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "selftest"))
 		return selftest_command(&o);
 	sandbox_init();
-	if (strcmp(cmd, "list") && strcmp(cmd, "check") &&
-	    strcmp(cmd, "hint") && strcmp(cmd, "verify"))
+	if (!is_command(cmd))
 		return die_usage("unknown command '%s'", cmd);
 	if (registry_load(&reg, &err) < 0) {
 		fprintf(stderr, "runner: %s\n", err);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(cmd, "list"))
-		return cmd_list(&reg);
+		return list_command(&reg, &o);
+	if (!strcmp(cmd, "progress"))
+		return progress_command(&reg, &o);
+	if (!strcmp(cmd, "watch"))
+		return watch_command(&reg, &o);
+	if (!strcmp(cmd, "reset"))
+		return reset_command(&reg, &o);
 	if (!strcmp(cmd, "hint"))
 		return hint_command(&reg, &o);
 	if (!strcmp(cmd, "verify"))

@@ -126,6 +126,11 @@ struct progress *progress_open(char **note)
 	return p;
 }
 
+struct sqlite3 *progress_sqlite(struct progress *p)
+{
+	return p ? p->db : NULL;
+}
+
 void progress_close(struct progress *p)
 {
 	if (p) {
@@ -134,7 +139,7 @@ void progress_close(struct progress *p)
 	}
 }
 
-static char *digest_of(const char *path)
+char *progress_digest(const char *path)
 {
 	size_t n = 0;
 	char *s = read_file(path, &n);
@@ -187,7 +192,7 @@ static int insert_run(sqlite3 *db, const struct kata_run *run,
 {
 	sqlite3_stmt *st;
 	char *src = xasprintf("%s/%s", runner_root, run->source);
-	char *digest = digest_of(src);
+	char *digest = progress_digest(src);
 	int r = sqlite3_prepare_v2(db, "INSERT INTO runs(kata, solution, "
 				   "digest, passed, failed, skipped, "
 				   "build_error) VALUES(?,?,?,?,?,?,?)", -1,
@@ -198,7 +203,8 @@ static int insert_run(sqlite3 *db, const struct kata_run *run,
 		sqlite3_bind_int(st, 2, o->solution);
 		sqlite3_bind_text(st, 3, digest, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 4, (int)run->passed);
-		sqlite3_bind_int(st, 5, (int)run->failed);
+		sqlite3_bind_int(st, 5, (int)run->failed +
+				 (run->refused.len ? 1 : 0));
 		sqlite3_bind_int(st, 6, (int)run->skipped);
 		sqlite3_bind_text(st, 7, run->build_error, -1, SQLITE_STATIC);
 		r = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK

@@ -22,6 +22,15 @@ struct progress;
 struct progress *progress_open(char **note);
 void progress_close(struct progress *p);
 
+/* The open database, for the learning path's queries (path.c); or NULL. */
+struct sqlite3 *progress_sqlite(struct progress *p);
+
+/*
+ * A digest of the file at path, as runs record it (FNV-1a, 16 hex digits):
+ * malloc'd (caller frees), or NULL when the file cannot be read.
+ */
+char *progress_digest(const char *path);
+
 /* Records a graded kata.  0, or -EBUSY/-EIO with *note set (caller frees) */
 int progress_record(struct progress *p, const struct kata_run *run,
 		    const struct options *o, char **note);

@@ -239,7 +239,13 @@ void report_kata_end(const struct kata_run *run, const struct options *o)
 	       run->passed, run->failed + (run->refused.len ? 1 : 0));
 	if (run->skipped)
 		printf(", %u skipped", run->skipped);
-	printf("%s\n\n", RESET);
+	printf("%s\n", RESET);
+	if (run->status != EXIT_PASS && !o->solution && !o->so)
+		printf("  where to look: %s, the first failure first\n"
+		       "  (the contract: katas/%s/README.md; stuck? runner "
+		       "hint %s)\n", run->source, run->g->kata,
+		       run->g->kata);
+	printf("\n");
 	fflush(stdout);
 }
 

@@ -44,6 +44,22 @@ struct kata_forbid {
 	const char *why;
 };
 
+/*
+ * A way to run the kata's code as a program a person talks to, for
+ * `runner play <kata> <name> ARGS...` (udp_chat's server and client).  run()
+ * is called in a child process with the kata loaded (kata_sym works), stdin
+ * and stdout the user's terminal, no deadline; argv[0] is the mode's name,
+ * then the user's ARGS.  It returns the exit status: 0, 1 on failure, or 2
+ * when the arguments are wrong (the runner then shows usage).  Servers bind
+ * kata_listen(k).  The table ends with { 0 }.
+ */
+struct kata_play {
+	const char *name;	/* "server" */
+	const char *usage;	/* the ARGS: "[--port P]" */
+	const char *purpose;	/* one line: "host your relay on a port" */
+	int (*run)(struct kata_ctx *k, int argc, char **argv);
+};
+
 struct kata_grader {
 	unsigned abi_version;	/* KATA_ABI_VERSION */
 	unsigned struct_size;	/* sizeof(struct kata_grader) */
@@ -53,6 +69,8 @@ struct kata_grader {
 	unsigned order;		/* place in the learning path, ascending */
 	const struct kata_test *tests;		/* ends with { 0 } */
 	const struct kata_forbid *forbidden;	/* NULL or ends with { 0 } */
+	/* Appended after version 1 (read as NULL from older graders): */
+	const struct kata_play *play;	/* NULL or ends with { 0 } */
 };
 
 #define KATA_GRADER_SYMBOL "kata_grader"
@@ -159,6 +177,12 @@ const char *kata_name(struct kata_ctx *k);	/* "framing" */
 
 /* True when grading the reference solution (--solution). */
 bool kata_is_solution(struct kata_ctx *k);
+
+/*
+ * The address a play server binds: "127.0.0.1" unless the user said
+ * `runner play ... --listen ADDR` (always "127.0.0.1" in a test).
+ */
+const char *kata_listen(struct kata_ctx *k);
 
 /*
  * Thread names matter: the hang diagnosis tells grader threads from the

@@ -344,6 +344,8 @@ static int pty_end(struct pty *t, int ms)
 	while (waitpid(t->pid, &st, WNOHANG) == 0 && now_ms() < end) {
 		pty_wait(t, "\x01never", 1, 50);
 	}
+	/* What it wrote just before it exited is still in the terminal. */
+	pty_wait(t, "\x01never", 1, 100);
 	if (st == -1) {
 		kill(t->pid, SIGKILL);
 		waitpid(t->pid, &st, 0);

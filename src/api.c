@@ -30,6 +30,7 @@ struct kata_ctx {
 	void *kata_base;	/* its load address, to spot its frames */
 	const char *tmpdir;
 	char *fixtures;
+	pid_t pid;		/* the test process: its children stay silent */
 	bool seed_told;
 	bool play;		/* runner play: records to stderr as text */
 	const char *listen;	/* runner play --listen */
@@ -221,7 +222,7 @@ static void on_crash(int sig, siginfo_t *si, void *uc)
 
 	(void)si;
 	(void)uc;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; ctx.pid == getpid() && i < n; i++) {
 		Dl_info d;
 		if (!dladdr(frames[i], &d) || !d.dli_sname)
 			continue;
@@ -274,6 +275,7 @@ _Noreturn void api_run_test(const struct sandbox_spec *s, int fd,
 	const struct kata_test *t = &s->g->desc->tests[s->index];
 
 	ctx.fd = fd;
+	ctx.pid = getpid();
 	ctx.spec = s;
 	ctx.tmpdir = tmpdir;
 	ctx.fixtures = xasprintf("%s/fixtures/%s", runner_root, s->g->kata);

@@ -32,6 +32,16 @@ static void verdict(bool ok, unsigned *passed, unsigned *failed,
 	*(ok ? passed : failed) += 1;
 }
 
+/* The text of the first failed check (kind f or F) in a log, or NULL. */
+static const char *failure_record(const char *log)
+{
+	for (const char *p = log; p && *p; p = strchr(p, '\x1e'),
+	     p = p ? p + 1 : NULL)
+		if (*p == 'f' || *p == 'F')
+			return p + 1;
+	return NULL;
+}
+
 /* The first failure message of a run, for the verdict line (static). */
 static const char *first_failure(const struct kata_run *run)
 {
@@ -39,11 +49,11 @@ static const char *first_failure(const struct kata_run *run)
 
 	for (size_t i = 0; i < run->g->ntests; i++) {
 		const struct test_result *r = &run->res[i];
-		const char *m = r->log.s, *f;
+		const char *f = failure_record(r->log.s);
 		if (!outcome_failed(r->outcome))
 			continue;
-		f = m && (f = strstr(m, "\x1e" "f")) ? f + 2 :
-		    m && *m == 'f' ? m + 1 : r->why.s ? r->why.s : "";
+		if (!f)
+			f = r->why.s ? r->why.s : "";
 		snprintf(buf, sizeof(buf), "%s: %.*s", r->test->name,
 			 (int)strcspn(f, "\x1e\n"), f);
 		return buf;

@@ -120,6 +120,47 @@ static void t_no_lost_wakeup(struct kata_ctx *k)
 		     learner.value(&u.s));
 }
 
+static void t_post_locks(struct kata_ctx *k)
+{
+	static struct run u;
+	int early;
+
+	kata_concept(k, "the count is shared: every change to it happens with "
+		     "s->m held, so a post waits while another thread holds "
+		     "the mutex");
+	u.k = k;
+	run_sem_start(&u, 0);
+	pthread_mutex_lock(&u.s.m);
+	run_start(&u, 1, "poster", body_post_once);
+	run_until_blocked(&u, 0, 1);
+	early = atomic_load(&u.returned);
+	pthread_mutex_unlock(&u.s.m);
+	KATA_REQUIRE(k, !early, "semaphore_post returned while another "
+		     "thread held s->m: expected it to wait for the mutex");
+	KATA_REQUIRE(k, run_join_all(&u, 1000), "semaphore_post did not "
+		     "return once s->m was free");
+	kata_expect_int(k, "semaphore_value after one post",
+			learner.value(&u.s), 1);
+}
+
+static void t_post_race(struct kata_ctx *k)
+{
+	static struct run u;
+	long posts = kata_param(k, "racing_posts", 2000000, 400000);
+
+	kata_concept(k, "value++ is a read, an add and a write: two threads "
+		     "posting at once without the mutex both read the same "
+		     "count, and one post is lost (the seed's lost update)");
+	u.k = k;
+	u.rounds = posts / 4;
+	run_sem_start(&u, 0);
+	run_start(&u, 4, "poster", body_racing_poster);
+	KATA_REQUIRE(k, run_join_all(&u, 20000), "4 threads posting "
+		     "%ld times each did not finish", u.rounds);
+	kata_expect_int(k, "semaphore_value after 4 threads posted at once",
+			learner.value(&u.s), 4 * u.rounds);
+}
+
 /* ---- timed waits --------------------------------------------------------- */
 
 static void t_timedwait_expires(struct kata_ctx *k)
@@ -207,6 +248,10 @@ static void t_event_wakes_all(struct kata_ctx *k)
 static const struct kata_test tests[] = {
 	{ "basic", "trywait, post and value count permits exactly",
 	  t_basic, 0, 1, NULL },
+	{ "post_locks", "a post takes the mutex before it changes the count",
+	  t_post_locks, 0, 1, "basic" },
+	{ "post_race", "4 threads posting at once lose no post",
+	  t_post_race, 30000, 1, "basic" },
 	{ "post_wakes_one", "one post lets exactly one of three waiters go",
 	  t_post_wakes_one, 0, 1, "basic" },
 	{ "limit", "10 threads through Semaphore(3): at most and at least 3 "

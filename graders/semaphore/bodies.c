@@ -5,6 +5,9 @@
  *
  * body_waiter and body_event_waiter wait once and count themselves in
  * u->returned; body_visitor is the seed's Semaphore(3) visitor;
+ * body_post_once posts once and counts itself returned;
+ * body_racing_poster posts u->rounds times as fast as it can, once four
+ * of them have started;
  * body_poster and body_taker post and wait u->rounds times, ticking
  * u->progress; body_late_post posts once after 30 ms.
  */
@@ -57,6 +60,32 @@ void *body_visitor(void *arg)
  * Posts in bursts, pausing while many permits are free: takers must sleep
  * now and then, and posters collide with each other and with them.
  */
+void *body_post_once(void *arg)
+{
+	struct run *u = arg;
+
+	run_next_id(u);
+	kata_expect_int(u->k, "semaphore_post", learner.post(&u->s), 0);
+	atomic_fetch_add(&u->returned, 1);
+	return NULL;
+}
+
+void *body_racing_poster(void *arg)
+{
+	struct run *u = arg;
+	int id = run_next_id(u);
+
+	while (atomic_load(&u->ids) < 4)	/* all start together */
+		sched_yield();
+	for (long i = 0; i < u->rounds; i++) {
+		kata_expect_int(u->k, "semaphore_post", learner.post(&u->s), 0);
+		if (i % 4096 == 0)
+			atomic_store(&u->progress[id], i);
+	}
+	atomic_store(&u->progress[id], u->rounds);
+	return NULL;
+}
+
 void *body_poster(void *arg)
 {
 	struct run *u = arg;

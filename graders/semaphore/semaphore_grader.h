@@ -93,6 +93,8 @@ void run_watch(struct run *u, unsigned stall_ms);
 void *body_waiter(void *arg);		/* semaphore_wait once */
 void *body_event_waiter(void *arg);	/* event_wait once */
 void *body_visitor(void *arg);		/* the seed's Semaphore(3) visitor */
+void *body_post_once(void *arg);	/* posts once, then returned++ */
+void *body_racing_poster(void *arg);	/* posts u->rounds, flat out */
 void *body_poster(void *arg);		/* posts in bursts, u->rounds */
 void *body_taker(void *arg);		/* waits u->rounds times */
 void *body_late_post(void *arg);	/* posts once, after 30 ms */

@@ -97,6 +97,17 @@ struct tally {
 	int learner, lock, io, running;
 };
 
+/* Where in the kernel a thread sleeps (/proc/.../wchan); static buffer. */
+static const char *wchan(const char *dir, const char *tid)
+{
+	static char w[128];
+	char path[320];
+
+	snprintf(path, sizeof(path), "%s/%s/wchan", dir, tid);
+	read_line(path, w, sizeof(w));
+	return w[0] && strcmp(w, "0") ? w : "wait";
+}
+
 static void one_thread(const char *dir, const char *tid, struct strbuf *out,
 		       struct tally *t)
 {
@@ -118,11 +129,14 @@ static void one_thread(const char *dir, const char *tid, struct strbuf *out,
 	grader = !strncmp(comm, KATA_GRADER_THREAD_PREFIX, 2);
 	sb_printf(out, "  %s thread '%s' (tid %s): ", grader ? "grader" :
 		  "your", comm, tid);
-	if (state == 'R' || !c)
-		sb_printf(out, "%s\n", meaning(state == 'R' ? 'R' : 'o'));
-	else
+	if (state == 'R')
+		sb_printf(out, "%s\n", meaning('R'));
+	else if (c && c->kind != 'o')
 		sb_printf(out, "blocked in %s(), %s\n", c->name,
 			  meaning(c->kind));
+	else
+		sb_printf(out, "blocked (in the kernel's %s)\n",
+			  wchan(dir, tid));
 	if (grader)
 		return;
 	t->learner++;

@@ -4,7 +4,8 @@
  *
  * path.c: list (the learning path with each kata's state) and progress
  * (history per kata); watch.c: watch; reset.c: reset; play.c: play;
- * help.c: help and per-command help; hint.c: hint; selftest.c: selftest.
+ * help.c: help and per-command help; hint.c: hint; selftest.c: selftest;
+ * new.c: new (an instructor's skeleton of a kata).
  */
 #ifndef RUNNER_COMMANDS_H
 #define RUNNER_COMMANDS_H
@@ -22,6 +23,7 @@ int watch_command(struct registry *reg, struct options *o);
 int reset_command(struct registry *reg, const struct options *o);
 int hint_command(struct registry *reg, const struct options *o);
 int selftest_command(const struct options *o);
+int new_command(struct registry *reg, const struct options *o);
 
 /* runner play KATA MODE ARGS...: parses its own arguments (argv[0] "play") */
 int play_command(int argc, char **argv);

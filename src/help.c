@@ -24,6 +24,7 @@ static const char usage[] =
 "instructor's commands:\n"
 "  verify <kata>...     the grader passes the solution, fails the stub and\n"
 "                       every mutant (--all: every kata)\n"
+"  new <kata>           the skeleton of a new kata (instructors)\n"
 "  selftest             the project's own test suite\n"
 "\n"
 "options:\n"
@@ -104,6 +105,12 @@ static const struct page pages[] = {
 	  "For instructors: the reference solution passes every test, the\n"
 	  "committed stub passes none, and every mutant in\n"
 	  "tests/mutants/<kata>/ fails at least one.\n" },
+	{ "new", "runner new <kata>",
+	  "For instructors: writes the skeleton of a new kata (katas/<kata>/,\n"
+	  "solutions/<kata>/, graders/<kata>.c, fixtures/<kata>/,\n"
+	  "tests/mutants/<kata>/) and adds it to the kata list in meson.build.\n"
+	  "The skeleton builds, and its one test passes the solution and\n"
+	  "fails the stub.  Nothing that exists is overwritten.\n" },
 	{ "selftest", "runner selftest",
 	  "Runs the project's own test suite (meson test in build/) and ends\n"
 	  "with `N passed, M failed`.\n" },

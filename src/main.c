@@ -230,7 +230,7 @@ static int cmd_verify(struct registry *reg, struct options *o)
 static bool is_command(const char *cmd)
 {
 	static const char *const known[] = { "list", "check", "watch", "hint",
-		"progress", "reset", "verify" };
+		"progress", "reset", "verify", "new" };
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
 		if (!strcmp(cmd, known[i]))
@@ -291,5 +291,7 @@ int main(int argc, char **argv)
 		return hint_command(&reg, &o);
 	if (!strcmp(cmd, "verify"))
 		return cmd_verify(&reg, &o);
+	if (!strcmp(cmd, "new"))
+		return new_command(&reg, &o);
 	return cmd_check(&reg, &o);
 }

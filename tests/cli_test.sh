@@ -78,5 +78,28 @@ expect 1 '"outcome":"fail"' "JSON output" -- \
 	--format json --no-progress
 expect 0 "usage: runner" "help" -- "$runner" help
 
+# runner new: a skeleton that builds, passes its solution, fails its stub.
+src=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$tmp/new/b"
+printf "project('x', 'c')\n\nkatas = {\n  'framing': {},\n}\n" \
+	>"$tmp/new/meson.build"
+newkata() { KATA_ROOT="$tmp/new" KATA_BUILD_DIR="$tmp/new/b" "$runner" "$@"; }
+expect 0 "Added demo to meson.build" "new writes a skeleton" -- newkata new demo
+expect 2 "there is a kata folder already" "new refuses an existing kata" \
+	-- newkata new demo
+expect 2 "lowercase letters" "new refuses a bad name" -- newkata new 9x
+expect 0 "'demo': {}," "new adds the kata to meson.build" -- \
+	cat "$tmp/new/meson.build"
+for part in graders/demo.c:b/grader-demo.so solutions/demo/demo.c:sol.so \
+	    katas/demo/demo.c:stub.so; do
+	cc -std=gnu17 -Wall -Wextra -Werror -shared -fPIC -I"$src/include" \
+	    -I"$tmp/new/katas/demo" "$tmp/new/${part%%:*}" \
+	    -o "$tmp/new/${part##*:}" 2>>"$tmp/new/cc.log"
+done
+expect 0 "1 passed, 0 failed" "the skeleton passes its solution" -- \
+	newkata check demo --so "$tmp/new/sol.so" --no-progress
+expect 1 "0 passed, 1 failed" "the skeleton fails its stub" -- \
+	newkata check demo --so "$tmp/new/stub.so" --no-progress
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -7,8 +7,8 @@
  * Entry point: the kata_grader descriptor at the end (the table of tests).
  * The helpers live in graders/ftp_transfer/ (see ftp_transfer_grader.h):
  * the raw client's protocol (wire.c), files and listings (files.c), the
- * server under test and its load (server.c).  The four tests of the
- * learner's client against a scripted server live in client.c.
+ * server under test (server.c), the client tests (client.c), and `runner
+ * play ftp_transfer` (play.c).
  */
 #define _GNU_SOURCE
 #include "ftp_transfer/ftp_transfer_grader.h"
@@ -499,4 +499,5 @@ KATA_GRADER(.kata = "ftp_transfer",
 	    .title = "A file server: LIST, GET, PUT, DELETE over frames",
 	    .topic = "path checks, atomic uploads, many clients at once",
 	    .order = 30,
-	    .tests = tests);
+	    .tests = tests,
+	    .play = play_modes);

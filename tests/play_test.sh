@@ -8,7 +8,7 @@
 # Usage: play_test.sh RUNNER.  Ends with `N passed, M failed`; exit 77
 # (skipped) when udp_chat has no play modes in this build.
 set -u
-runner=$1
+runner=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 tmp=$(mktemp -d /tmp/kata-play-test-XXXXXX)
 server=
 cleanup() {
@@ -26,7 +26,7 @@ ok() {
 	else
 		echo "FAIL $2"
 		shift 2
-		for f in "$@"; do sed "s|^|     | $(basename "$f"): |" "$f"; done
+		for f in "$@"; do sed "s#^#     | $(basename "$f"): #" "$f"; done
 		fail=$((fail + 1))
 	fi
 }

@@ -9,7 +9,8 @@
  * directories the tests prepare and compare.  server.c (srv_*): the
  * learner's ftp_serve in a thread over a copy of the fixtures, and the
  * load the big tests put on it.  client.c (client_*): the tests of the
- * learner's client functions, against a scripted server.
+ * learner's client functions, against a scripted server.  play.c: `runner
+ * play ftp_transfer server|client` (play_modes).
  */
 #ifndef FTP_TRANSFER_GRADER_H
 #define FTP_TRANSFER_GRADER_H
@@ -201,6 +202,11 @@ void client_test_list(struct kata_ctx *k);
 void client_test_get(struct kata_ctx *k);
 void client_test_put(struct kata_ctx *k);
 void client_test_status(struct kata_ctx *k);
+
+/* ---- play.c ------------------------------------------------------------- */
+
+/* `runner play ftp_transfer server|client`; ends with { 0 }. */
+extern const struct kata_play play_modes[];
 
 #pragma GCC visibility pop
 

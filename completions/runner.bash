@@ -20,7 +20,7 @@ _runner()
 	local cur prev cmd i
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local commands="list watch check hint progress reset play verify
+	local commands="list watch check hint progress reset play bench verify new
 		selftest help"
 	local check_opts="--all --solution --test --timeout-scale --seed
 		--fail-fast --quick --param --so --format --no-progress

@@ -5,7 +5,7 @@
  * path.c: list (the learning path with each kata's state) and progress
  * (history per kata); watch.c: watch; reset.c: reset; play.c: play;
  * help.c: help and per-command help; hint.c: hint; selftest.c: selftest;
- * new.c: new (an instructor's skeleton of a kata).
+ * new.c: new (an instructor's skeleton of a kata); bench.c: bench.
  */
 #ifndef RUNNER_COMMANDS_H
 #define RUNNER_COMMANDS_H
@@ -24,6 +24,10 @@ int reset_command(struct registry *reg, const struct options *o);
 int hint_command(struct registry *reg, const struct options *o);
 int selftest_command(const struct options *o);
 int new_command(struct registry *reg, const struct options *o);
+
+/* runner bench: the figures of the n katas' tests, yours beside the
+ * reference's.  Returns EXIT_PASS. */
+int bench_command(struct grader **gs, size_t n, const struct options *o);
 
 /* runner play KATA MODE ARGS...: parses its own arguments (argv[0] "play") */
 int play_command(int argc, char **argv);

@@ -24,6 +24,7 @@ static const char usage[] =
 "instructor's commands:\n"
 "  verify <kata>...     the grader passes the solution, fails the stub and\n"
 "                       every mutant (--all: every kata)\n"
+"  bench <kata>...      the tests' figures, yours beside the reference's\n"
 "  new <kata>           the skeleton of a new kata (instructors)\n"
 "  selftest             the project's own test suite\n"
 "\n"
@@ -105,6 +106,12 @@ static const struct page pages[] = {
 	  "For instructors: the reference solution passes every test, the\n"
 	  "committed stub passes none, and every mutant in\n"
 	  "tests/mutants/<kata>/ fails at least one.\n" },
+	{ "bench", "runner bench <kata>... | --all [--param NAME=VALUE]",
+	  "The figures the tests measure (throughput, switch cost, rounds),\n"
+	  "never verdicts: the reference solution's and yours, measured one\n"
+	  "after the other in the same run, at full size.  Nothing is\n"
+	  "recorded.  docs/performance.md has the reference's figures on\n"
+	  "the project's 2-core machine.\n" },
 	{ "new", "runner new <kata>",
 	  "For instructors: writes the skeleton of a new kata (katas/<kata>/,\n"
 	  "solutions/<kata>/, graders/<kata>.c, fixtures/<kata>/,\n"

@@ -227,10 +227,19 @@ static int cmd_verify(struct registry *reg, struct options *o)
 	return worst;
 }
 
+static int cmd_bench(struct registry *reg, struct options *o)
+{
+	struct grader **gs;
+	size_t n;
+	int r = select_katas(reg, o, &gs, &n);
+
+	return r ? r : bench_command(gs, n, o);
+}
+
 static bool is_command(const char *cmd)
 {
 	static const char *const known[] = { "list", "check", "watch", "hint",
-		"progress", "reset", "verify", "new" };
+		"progress", "reset", "verify", "new", "bench" };
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
 		if (!strcmp(cmd, known[i]))
@@ -293,5 +302,7 @@ int main(int argc, char **argv)
 		return cmd_verify(&reg, &o);
 	if (!strcmp(cmd, "new"))
 		return new_command(&reg, &o);
+	if (!strcmp(cmd, "bench"))
+		return cmd_bench(&reg, &o);
 	return cmd_check(&reg, &o);
 }

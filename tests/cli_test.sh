@@ -78,6 +78,12 @@ expect 1 '"outcome":"fail"' "JSON output" -- \
 	--format json --no-progress
 expect 0 "usage: runner" "help" -- "$runner" help
 
+# The real katas: two at once, and the figures of one.
+expect 0 "passed, 0 failed" "-j 2 grades two katas at once" -- \
+	"$runner" check coroutine framing -j 2 --solution --quick --no-progress
+expect 0 "reference  co_send + co_yield round trip" "bench shows figures" \
+	-- "$runner" bench coroutine --quick
+
 # runner new: a skeleton that builds, passes its solution, fails its stub.
 src=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$tmp/new/b"

@@ -308,7 +308,7 @@ static void t_error_kinds(struct kata_ctx *k)
 static void t_sink(struct kata_ctx *k)
 {
 	struct fetch_request req = { 0 };
-	struct fetch_result res;
+	struct fetch_result res = { 0 };
 	struct sink s = { 0 };
 	struct fetch_options opt = { .max_in_flight = 1, .sink = fix_sink,
 				     .arg = &s };

@@ -130,10 +130,10 @@ static int write_new(const char *path, const char *text)
 	FILE *f;
 	int r = make_dirs(path);
 
-	if (r == 0 && !(f = fopen(path, "wx")))
-		r = -errno;
 	if (r)
 		return r;
+	if (!(f = fopen(path, "wx")))
+		return -errno;
 	fputs(text, f);
 	return fclose(f) == 0 ? 0 : -EIO;
 }

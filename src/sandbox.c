@@ -27,11 +27,34 @@
 #define DEFAULT_TIMEOUT_MS 10000
 
 static pid_t active[64];	/* test children now running */
+static volatile sig_atomic_t stop_signal;	/* Ctrl-C and friends */
+
+static bool any_active(void)
+{
+	for (size_t i = 0; i < sizeof(active) / sizeof(*active); i++)
+		if (active[i])
+			return true;
+	return false;
+}
+
+void sandbox_signal(int sig)
+{
+	stop_signal = sig;
+	if (!any_active()) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+}
 
 void sandbox_init(void)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = sandbox_signal };
+
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
 }
 
 static void track(pid_t pid, bool on)
@@ -341,11 +364,27 @@ static bool check_job(struct sandbox_job *j, struct pollfd *p)
 	return j->exited || j->timed_out;
 }
 
+/* Interrupted: every running test is killed and cleaned up, then the
+ * runner dies of the signal it got. */
+static _Noreturn void abandon(struct sandbox_job **jobs, size_t n)
+{
+	int sig = stop_signal;
+
+	for (size_t i = 0; i < n; i++)
+		finish(jobs[i]);
+	fflush(NULL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
 size_t sandbox_wait(struct sandbox_job **jobs, size_t n)
 {
 	struct pollfd p[3 * 64];
 
 	for (;;) {
+		if (stop_signal)
+			abandon(jobs, n);
 		for (size_t i = 0; i < n; i++) {
 			struct sandbox_job *j = jobs[i];
 			p[3 * i] = (struct pollfd){ j->res_eof ? -1 : j->res_fd,

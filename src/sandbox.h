@@ -40,8 +40,20 @@ struct sandbox_job {
 	struct strbuf pending;	/* a partial record line */
 };
 
-/* Once at start-up: subreaper, SIGPIPE ignored in the runner itself. */
+/*
+ * Once at start-up: subreaper, SIGPIPE ignored in the runner itself, and
+ * sandbox_signal for SIGINT, SIGTERM and SIGHUP.
+ */
 void sandbox_init(void);
+
+/*
+ * The runner's handler for SIGINT, SIGTERM and SIGHUP: with no test
+ * running it dies of the signal at once; otherwise sandbox_wait() first
+ * kills and cleans up the running tests (nothing of them is left, temp
+ * directories included), then dies of it.  A command with a handler of its
+ * own (watch) calls this at its end.
+ */
+void sandbox_signal(int sig);
 
 /*
  * Starts the test described by spec; its result goes to *res.  Returns 0 or

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "sandbox.h"
 #include "progress.h"
 #include "report.h"
 
@@ -62,7 +63,10 @@ static void terminal_raw(void)
 	tcsetattr(0, TCSANOW, &t);
 }
 
-/* SIGINT, SIGTERM, SIGHUP: the terminal back as it was, then die of it. */
+/*
+ * SIGINT, SIGTERM, SIGHUP: the terminal back as it was, then the sandbox's
+ * handler: any running test is cleaned up before the runner dies of it.
+ */
 static void on_signal(int sig)
 {
 	if (sig == SIGCONT) {
@@ -71,8 +75,7 @@ static void on_signal(int sig)
 		return;
 	}
 	terminal_restore();
-	signal(sig, SIG_DFL);
-	raise(sig);
+	sandbox_signal(sig);
 }
 
 static void terminal_setup(void)

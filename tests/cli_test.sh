@@ -78,6 +78,38 @@ expect 1 '"outcome":"fail"' "JSON output" -- \
 	--format json --no-progress
 expect 0 "usage: runner" "help" -- "$runner" help
 
+# Ctrl-C during a test: the test's process and temp directory go too.
+interrupted() {
+	KATA_BUILD_DIR="$tests" "$runner" check sandbox --so \
+		"$tests/cases.so" --test spin --no-progress --timeout-scale 20 \
+		>/dev/null 2>&1 &
+	rpid=$! cpid="" dir=""
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		for cpid in $(cat /proc/$rpid/task/$rpid/children 2>/dev/null)
+		do
+			dir=$(readlink "/proc/$cpid/cwd")
+			case "$dir" in /tmp/kata-*) break 2 ;; esac
+		done
+		cpid="" dir=""
+		sleep 0.1
+	done
+	kill -INT $rpid
+	wait $rpid
+	st=$?
+	sleep 0.2
+	echo "status $st; dir $dir"
+	if [ -n "$cpid" ] && kill -0 "$cpid" 2>/dev/null; then
+		echo "the test process $cpid is still there"
+	elif [ -z "$dir" ] || [ -e "$dir" ]; then
+		echo "its temp directory '$dir' is still there"
+	else
+		echo "nothing left"
+	fi
+}
+expect 0 "status 130; dir /tmp/kata-" "Ctrl-C: dies of SIGINT" -- interrupted
+expect 0 "nothing left" "Ctrl-C: no test process or temp dir left" -- \
+	interrupted
+
 # The real katas: two at once, and the figures of one.
 expect 0 "passed, 0 failed" "-j 2 grades two katas at once" -- \
 	"$runner" check coroutine framing -j 2 --solution --quick --no-progress

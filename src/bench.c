@@ -75,7 +75,8 @@ static void bench_one(struct grader *g, const struct options *o)
 			       "failed");
 	}
 	if (!built)
-		printf("  (your kata does not build: reference figures only)\n");
+		printf("  (your kata does not build: the reference's "
+		       "figures only)\n");
 	printf("\n");
 	grade_free(&ref);
 	grade_free(&mine);

@@ -183,7 +183,7 @@ static int select_katas(struct registry *reg, const struct options *o,
 	return refused(*out, *n);
 }
 
-static int cmd_check(struct registry *reg, struct options *o)
+static int cmd_check(struct registry *reg, const struct options *o)
 {
 	struct grader **gs;
 	struct kata_run *runs;
@@ -210,7 +210,7 @@ static int cmd_check(struct registry *reg, struct options *o)
 	return worst;
 }
 
-static int cmd_verify(struct registry *reg, struct options *o)
+static int cmd_verify(struct registry *reg, const struct options *o)
 {
 	struct grader **gs;
 	size_t n;
@@ -227,7 +227,7 @@ static int cmd_verify(struct registry *reg, struct options *o)
 	return worst;
 }
 
-static int cmd_bench(struct registry *reg, struct options *o)
+static int cmd_bench(struct registry *reg, const struct options *o)
 {
 	struct grader **gs;
 	size_t n;
@@ -236,20 +236,41 @@ static int cmd_bench(struct registry *reg, struct options *o)
 	return r ? r : bench_command(gs, n, o);
 }
 
-static bool is_command(const char *cmd)
+/* watch may change its options (the kata it moves on to): a copy. */
+static int cmd_watch(struct registry *reg, const struct options *o)
 {
-	static const char *const known[] = { "list", "check", "watch", "hint",
-		"progress", "reset", "verify", "new", "bench" };
+	struct options copy = *o;
 
-	for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
-		if (!strcmp(cmd, known[i]))
-			return true;
-	return false;
+	return watch_command(reg, &copy);
+}
+
+static const struct command {
+	const char *name;
+	int (*run)(struct registry *reg, const struct options *o);
+} commands[] = {
+	{ "list", list_command },
+	{ "check", cmd_check },
+	{ "watch", cmd_watch },
+	{ "hint", hint_command },
+	{ "progress", progress_command },
+	{ "reset", reset_command },
+	{ "bench", cmd_bench },
+	{ "verify", cmd_verify },
+	{ "new", new_command },
+};
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
 }
 
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
+	const struct command *c;
 	struct registry reg;
 	const char *cmd;
 	char *err = NULL;
@@ -282,27 +303,11 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "selftest"))
 		return selftest_command(&o);
 	sandbox_init();
-	if (!is_command(cmd))
+	if (!(c = find_command(cmd)))
 		return die_usage("unknown command '%s'", cmd);
 	if (registry_load(&reg, &err) < 0) {
 		fprintf(stderr, "runner: %s\n", err);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(cmd, "list"))
-		return list_command(&reg, &o);
-	if (!strcmp(cmd, "progress"))
-		return progress_command(&reg, &o);
-	if (!strcmp(cmd, "watch"))
-		return watch_command(&reg, &o);
-	if (!strcmp(cmd, "reset"))
-		return reset_command(&reg, &o);
-	if (!strcmp(cmd, "hint"))
-		return hint_command(&reg, &o);
-	if (!strcmp(cmd, "verify"))
-		return cmd_verify(&reg, &o);
-	if (!strcmp(cmd, "new"))
-		return new_command(&reg, &o);
-	if (!strcmp(cmd, "bench"))
-		return cmd_bench(&reg, &o);
-	return cmd_check(&reg, &o);
+	return c->run(&reg, &o);
 }

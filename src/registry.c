@@ -24,7 +24,8 @@ static char *kata_of(const char *file)
 {
 	size_t n = strlen(file);
 
-	if (strncmp(file, "grader-", 7) || n < 11 || strcmp(file + n - 3, ".so"))
+	if (strncmp(file, "grader-", 7) || n < 11 ||
+	    strcmp(file + n - 3, ".so"))
 		return NULL;
 	return strndup(file + 7, n - 10);
 }

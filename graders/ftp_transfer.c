@@ -7,8 +7,8 @@
  * Entry point: the kata_grader descriptor at the end (the table of tests).
  * The helpers live in graders/ftp_transfer/ (see ftp_transfer_grader.h):
  * the raw client's protocol (wire.c), files and listings (files.c), the
- * server under test (server.c), the client tests (client.c), and `runner
- * play ftp_transfer` (play.c).
+ * server under test (server.c), the client tests (client.c), the upload
+ * tests (uploads.c), and `runner play ftp_transfer` (play.c).
  */
 #define _GNU_SOURCE
 #include "ftp_transfer/ftp_transfer_grader.h"
@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,32 +60,6 @@ static void t_get(struct kata_ctx *k)
 	}
 	wire_sendf(k, fd, "GET missing.txt");
 	wire_expect(k, fd, "GET missing.txt", "NOT_FOUND");
-}
-
-static void t_put(struct kata_ctx *k)
-{
-	uint64_t size = (uint64_t)kata_param(k, "put_bytes", 1 << 20, 200000);
-	char path[PATH_MAX], want[LIST_CAP];
-	struct srv s;
-	uint64_t h;
-	int fd;
-
-	kata_concept(k, "PUT <name> <size>: the server says OK, the client "
-		     "sends <size> bytes in frames, the server says OK again");
-	fd = srv_open(k, &s);
-	h = wire_put(k, fd, "new.bin", size, 1);
-	snprintf(path, sizeof(path), "%s/new.bin", s.root);
-	KATA_REQUIRE(k, fs_digest(k, path) == h, "PUT new.bin: the file "
-		     "in the root differs from the bytes sent");
-	KATA_REQUIRE(k, wire_get(k, fd, "new.bin", size) == h, "GET new.bin "
-		     "after PUT: the bytes differ from the ones uploaded");
-	wire_put(k, fd, "zero.bin", 0, 2);
-	h = wire_put(k, fd, "bytes.bin", 1000, 3);
-	snprintf(path, sizeof(path), "%s/bytes.bin", s.root);
-	KATA_REQUIRE(k, fs_digest(k, path) == h, "PUT over an existing "
-		     "bytes.bin: expected the new content in the file");
-	fs_dir_list(k, s.root, want);
-	wire_expect_list(k, fd, "LIST after three PUTs", want);
 }
 
 static void t_delete(struct kata_ctx *k)
@@ -231,108 +206,28 @@ static void t_malformed(struct kata_ctx *k)
 	wire_expect_list(k, fd, "LIST after the malformed requests", s.fix);
 }
 
-static void t_oversize(struct kata_ctx *k)
+/*
+ * A client asks for big.bin, half-closes, reads the start and vanishes
+ * while the server is blocked sending: the server's next send fails with
+ * EPIPE (a reset after the client's FIN), which raises SIGPIPE.
+ */
+static void vanish_mid_get(struct kata_ctx *k, struct srv *s)
 {
-	char want[LIST_CAP];
-	struct srv s;
-	int a, b;
+	int a = srv_dial(k, s);
+	pid_t w;
 
-	kata_concept(k, "limits protect the server: a frame over 64 KiB or "
-		     "a file over FTP_MAX_FILE is TOO_BIG, decided up front");
-	srv_start(k, &s);
-	a = srv_dial(k, &s);
-	wire_put(k, a, "small.bin", 5, 1);
-	fs_dir_list(k, s.root, want);
-	net_write_full(a, "\0\x10\0\x01", 4);
-	wire_expect(k, a, "a frame header announcing 1048577 bytes",
-		    "TOO_BIG");
-	wire_expect_closed(k, a, "after TOO_BIG for an oversize frame");
-	b = srv_dial(k, &s);
-	wire_sendf(k, b, "PUT huge.bin %llu", FTP_MAX_FILE + 1);
-	wire_expect(k, b, "PUT huge.bin <FTP_MAX_FILE + 1>", "TOO_BIG");
-	wire_put_start(k, b, "big.bin", 100000);
-	net_write_full(b, "\0\x01\x11\x70", 4);
-	wire_expect(k, b, "a data frame header announcing 70000 bytes",
-		    "TOO_BIG");
-	wire_expect_closed(k, b, "after TOO_BIG for an oversize data frame");
-	fs_wait_dir(k, s.root, want, "the root after refused uploads");
-}
-
-/* While new.bin and bytes.bin are half uploaded: fd sees neither upload. */
-static void expect_old_view(struct kata_ctx *k, int fd, const char *fix,
-			    uint64_t old)
-{
-	wire_expect_list(k, fd, "LIST while new.bin and bytes.bin are half "
-			 "uploaded", fix);
-	wire_sendf(k, fd, "GET new.bin");
-	wire_expect(k, fd, "GET new.bin while it is half uploaded",
-		    "NOT_FOUND");
-	KATA_REQUIRE(k, wire_get(k, fd, "bytes.bin", 256) == old, "GET "
-		     "bytes.bin while a new version is half uploaded: "
-		     "expected the old bytes");
-}
-
-static void t_atomic(struct kata_ctx *k)
-{
-	uint64_t n = (uint64_t)kata_param(k, "atomic_bytes", 1 << 20, 1 << 18);
-	struct digest da, dc;
-	struct rng r;
-	struct srv s;
-	uint64_t old;
-	int a, b, c;
-
-	kata_concept(k, "an upload is atomic: write a temporary file, rename "
-		     "it over the name when complete; LIST hides temp files");
-	srv_start(k, &s);
-	old = fs_digest(k, "root/bytes.bin");
-	rng_seed(&r, 9);
-	digest_init(&da);
-	digest_init(&dc);
-	a = srv_dial(k, &s);
-	c = srv_dial(k, &s);
-	b = srv_dial(k, &s);
-	wire_put_part(k, a, "new.bin", n, &r, &da, n / 2);
-	wire_put_part(k, c, "bytes.bin", n, &r, &dc, n / 2);
-	expect_old_view(k, b, s.fix, old);
-	wire_put_data(k, a, &r, &da, n - n / 2);
-	wire_expect(k, a, "the reply after the last byte of new.bin", "OK");
-	wire_put_data(k, c, &r, &dc, n - n / 2);
-	wire_expect(k, c, "the reply after the last byte of bytes.bin", "OK");
-	KATA_REQUIRE(k, wire_get(k, b, "new.bin", n) == da.h, "GET new.bin "
-		     "after its upload: the bytes differ");
-	KATA_REQUIRE(k, wire_get(k, b, "bytes.bin", n) == dc.h, "GET "
-		     "bytes.bin after its upload: the bytes differ");
-}
-
-static void t_abort(struct kata_ctx *k)
-{
-	uint64_t n = (uint64_t)kata_param(k, "atomic_bytes", 1 << 20, 1 << 18);
-	uint64_t old;
-	struct digest d;
-	struct rng r;
-	struct srv s;
-	int a, c;
-
-	kata_concept(k, "a client may vanish mid-upload: remove the temporary "
-		     "file and leave the old file of that name untouched");
-	srv_start(k, &s);
-	old = fs_digest(k, "root/bytes.bin");
-	rng_seed(&r, 11);
-	digest_init(&d);
-	a = srv_dial(k, &s);
-	c = srv_dial(k, &s);
-	wire_put_part(k, a, "gone.bin", n, &r, &d, n / 2);
-	net_write_full(a, "\0\0\x03\xe8 half a frame", 16);
-	wire_put_part(k, c, "bytes.bin", n, &r, &d, n / 3);
-	close(a);
-	close(c);
-	fs_wait_dir(k, s.root, s.fix, "the root after two clients "
-		    "disconnected mid-upload");
-	KATA_REQUIRE(k, fs_digest(k, "root/bytes.bin") == old, "bytes.bin "
-		     "after an aborted upload of a new version: expected the "
-		     "old bytes, got others");
-	a = srv_dial(k, &s);
-	wire_expect_list(k, a, "LIST after the aborted uploads", s.fix);
+	wire_sendf(k, a, "GET big.bin");
+	shutdown(a, SHUT_WR);
+	wire_expect(k, a, "GET big.bin", "OK 16777216");
+	wire_get_frame(k, a, wire_buf, FTP_MAX_FRAME);
+	w = srv_blocked_writer(k, 1000);
+	close(a);	/* unread data: the kernel answers with RST */
+	if (w)
+		srv_wait_left(k, w, 2000);
+	else
+		timing_sleep_ms(50);
+	kata_ok(k, "a client vanished while %s", w ? "a thread was blocked "
+		"sending to it" : "no thread was seen blocked sending");
 }
 
 static void t_abort_get(struct kata_ctx *k)
@@ -345,29 +240,46 @@ static void t_abort_get(struct kata_ctx *k)
 		     "every send uses MSG_NOSIGNAL");
 	srv_start(k, &s);
 	fs_random(k, "root/big.bin", 16 << 20, 3);
-	for (int i = 0; i < 3; i++) {
-		a = srv_dial(k, &s);
-		wire_sendf(k, a, "GET big.bin");
-		wire_expect(k, a, "GET big.bin", "OK 16777216");
-		wire_get_frame(k, a, wire_buf, FTP_MAX_FRAME);
-		close(a);	/* unread data: the kernel answers with RST */
-	}
-	timing_sleep_ms(50);
+	for (int i = 0; i < 3; i++)
+		vanish_mid_get(k, &s);
 	a = srv_dial(k, &s);
 	wire_get(k, a, "one.bin", 1);
+}
+
+/*
+ * With idle silent in the middle of a PUT, a LIST on a second connection
+ * must come back within a second (scaled) of the time a LIST took on idle.
+ */
+static void served_beside(struct kata_ctx *k, struct srv *s, int idle)
+{
+	uint64_t t0 = timing_now_ns();
+	int limit, fd;
+	double ref;
+
+	wire_expect_list(k, idle, "LIST", s->fix);
+	ref = timing_ms_since(t0);
+	wire_put_start(k, idle, "idle.bin", 100);	/* and then silence */
+	fd = srv_dial(k, s);
+	wire_sendf(k, fd, "LIST");
+	limit = (int)ref + MS(k, 1000);
+	if (net_wait_readable(fd, limit) != 1)
+		kata_fail(k, "LIST on a second connection while the first "
+			  "sat silent in a PUT: expected a reply within %d ms "
+			  "(a LIST alone took %.1f ms), got none: the server "
+			  "serves one client at a time", limit, ref);
+	wire_get_frame(k, fd, wire_buf, FTP_MAX_FRAME);
+	close(fd);
 }
 
 static void t_concurrent(struct kata_ctx *k)
 {
 	uint64_t n = (uint64_t)kata_param(k, "client_bytes", 2 << 20, 1 << 18);
 	struct srv s;
-	int idle;
 
 	kata_concept(k, "serve each client in its own thread (or with poll): "
 		     "one slow client must not stall the others");
 	srv_start(k, &s);
-	idle = srv_dial(k, &s);
-	wire_put_start(k, idle, "idle.bin", 100);	/* and then silence */
+	served_beside(k, &s, srv_dial(k, &s));
 	srv_clients(k, &s, n);
 	kata_ok(k, "8 clients uploaded and downloaded while one sat idle");
 }
@@ -400,18 +312,21 @@ static void t_large(struct kata_ctx *k)
 
 static void t_stop(struct kata_ctx *k)
 {
-	int threads = thread_count(), fds, a, r;
+	int threads = thread_count(), fds = net_count_fds(), a, r;
 	char want[LIST_CAP];
 	struct srv s;
+	uint64_t t0;
 
 	kata_concept(k, "a server stops when told: stop_fd becomes readable, "
 		     "every connection ends, every thread is joined");
-	srv_start(k, &s);
+	srv_start(k, &s);	/* root_fd, the listener and the stop pipe */
 	fs_random(k, "root/big.bin", 8 << 20, 3);
 	fs_dir_list(k, s.root, want);
-	fds = net_count_fds();
+	fds += 4;
 	a = srv_busy(k, &s, want);
-	srv_stop(k, &s);
+	t0 = timing_now_ns();
+	wire_expect_list(k, a, "LIST", want);	/* the yardstick */
+	srv_stop(k, &s, timing_ms_since(t0));
 	r = srv_wait_threads(k, threads);
 	KATA_REQUIRE(k, r == threads, "threads left after ftp_serve returned: "
 		     "expected 0, got %d", r - threads);
@@ -463,9 +378,11 @@ static const struct kata_test tests[] = {
 	{ "get", "GET sends a file's exact bytes; a missing one is NOT_FOUND",
 	  t_get, 0, 1, NULL },
 	{ "put", "PUT stores exactly the bytes sent, new or replacing a file",
-	  t_put, 0, 1, NULL },
+	  upload_test_put, 0, 1, NULL },
 	{ "delete", "DELETE removes a file; a second DELETE is NOT_FOUND",
 	  t_delete, 0, 1, NULL },
+	{ "concurrent", "8 clients upload and download at once beside an "
+	  "idle one", t_concurrent, 30000, 2, "put" },
 	{ "traversal", "GET refuses ../, /, NUL, '/', empty and long names",
 	  t_traversal, 0, 2, "get" },
 	{ "traversal_write", "PUT and DELETE refuse them too, and write "
@@ -473,11 +390,13 @@ static const struct kata_test tests[] = {
 	{ "symlinks", "links and directories in the root are never followed",
 	  t_symlinks, 0, 1, "get" },
 	{ "oversize", "oversize frames and files are refused with TOO_BIG",
-	  t_oversize, 0, 1, "put" },
+	  upload_test_oversize, 0, 1, "put" },
+	{ "put_frames", "an empty data frame or one past <size> is "
+	  "BAD_REQUEST; nothing stored", upload_test_frames, 0, 1, "put" },
 	{ "atomic_put", "a half-uploaded file is invisible to LIST and GET",
-	  t_atomic, 0, 2, "put" },
+	  upload_test_atomic, 0, 2, "put" },
 	{ "abort_put", "a client vanishing mid-upload leaves nothing behind",
-	  t_abort, 0, 2, "put" },
+	  upload_test_abort, 0, 2, "put" },
 	{ "stop", "stop_fd stops the server promptly, leaving no thread or "
 	  "descriptor", t_stop, 0, 2, "list" },
 	{ "large_file", "a large file streams through without being held in "
@@ -488,8 +407,6 @@ static const struct kata_test tests[] = {
 	  t_malformed, 0, 1, "list" },
 	{ "abort_get", "a client vanishing mid-download does not kill the "
 	  "server (SIGPIPE)", t_abort_get, 0, 1, "get" },
-	{ "concurrent", "8 clients upload and download at once beside an "
-	  "idle one", t_concurrent, 30000, 2, "put" },
 	{ "client_server", "your client and your server together",
 	  t_client_server, 0, 1, "put" },
 	{ 0 }

@@ -154,6 +154,9 @@ static void t_size(struct kata_ctx *k)
 	dg_who_is(k, a, room);
 }
 
+/* The valid code points next to the invalid ranges: U+D7FF U+E000 ... */
+#define EDGES "\xed\x9f\xbf \xee\x80\x80 \xef\xbf\xbf \xf4\x8f\xbf\xbf"
+
 static void t_utf8(struct kata_ctx *k)
 {
 	static const char *bad[] = { "MSG \xff", "MSG \x80", "MSG \xc0\xaf",
@@ -170,6 +173,11 @@ static void t_utf8(struct kata_ctx *k)
 	dg_send(k, a, "MSG 😀 é 你", strlen("MSG 😀 é 你"));
 	dg_expect(k, b, "alice: 😀 é 你", strlen("alice: 😀 é 你"),
 		  "bob's next datagram (valid UTF-8)");
+	dg_send(k, a, "MSG " EDGES, strlen("MSG " EDGES));
+	dg_who_is(k, a, "alice bob");
+	dg_expect(k, b, "alice: " EDGES, strlen("alice: " EDGES),
+		  "bob's next datagram (U+D7FF, U+E000, U+FFFF and U+10FFFF "
+		  "are valid)");
 	for (int i = 0; bad[i]; i++)
 		dg_refused(k, a, bad[i], strlen(bad[i]),
 			   "ERR " CHAT_ERR_BAD_UTF8, b, "alice bob");
@@ -212,6 +220,12 @@ static void t_full(struct kata_ctx *k)
 	dg_expect_reply(k, fd[7], "LEAVE", CHAT_OK);
 	dg_expect_reply(k, x, "JOIN late", CHAT_OK);
 	dg_expect_reply(k, subj_peer(k), "JOIN later", "ERR " CHAT_ERR_FULL);
+	kata_concept(k, "a JOIN's checks come in the header's order: "
+		     "bad-nick, already-joined, nick-taken, then full");
+	dg_expect_reply(k, subj_peer(k), "JOIN m00", "ERR " CHAT_ERR_TAKEN);
+	dg_expect_reply(k, subj_peer(k), "JOIN a b", "ERR " CHAT_ERR_BAD_NICK);
+	dg_expect_reply(k, x, "JOIN later", "ERR " CHAT_ERR_ALREADY);
+	dg_expect_reply(k, x, "JOIN", "ERR " CHAT_ERR_BAD_NICK);
 }
 
 /* ---- seeded workloads -------------------------------------------------- */
@@ -343,6 +357,8 @@ static void t_stop(struct kata_ctx *k)
 
 static void t_client_sends(struct kata_ctx *k)
 {
+	static char line[CHAT_MAX_DATAGRAM + 32];
+	size_t n = dg_long_msg(line, CHAT_MAX_DATAGRAM);
 	int p;
 
 	kata_concept(k, "one line of input is one datagram: collect bytes "
@@ -352,12 +368,15 @@ static void t_client_sends(struct kata_ctx *k)
 	subj_type(k, "JOIN alice\n");
 	dg_expect(k, p, "JOIN alice", 10, "datagram for \"JOIN alice\"");
 	subj_type(k, "MSG hel");
-	timing_sleep_ms(30);
+	subj_wait_read(k);
 	subj_type(k, "lo\nWHO\n\n");
 	dg_expect(k, p, "MSG hello", 9, "datagram for \"MSG hel\" then "
 		  "\"lo\\n\"");
 	dg_expect(k, p, "WHO", 3, "datagram for \"WHO\"");
-	subj_type(k, "MSG 你好\nLEAVE");
+	snprintf(line + n, sizeof(line) - n, "\nMSG 你好\nLEAVE");
+	subj_type(k, line);
+	dg_expect(k, p, line, n, "datagram for a line of CHAT_MAX_DATAGRAM "
+		  "(1024) bytes, the longest a line may be");
 	dg_expect(k, p, "MSG 你好", strlen("MSG 你好"),
 		  "datagram for \"MSG 你好\"");
 	subj_end_input();

@@ -7,6 +7,7 @@
  * the grader's own sqlite3 connection to the same file: seeding users,
  * reading rows back, holding the database locked, scanning its bytes.
  * db_tests.c: the tests of the learner's database layer (t_db_*).
+ * input.c: the test of malformed requests over the wire (t_malformed).
  * sha.c: the shipped SHA-256 compiled into the grader with hidden symbols,
  * so the grader computes hashes and proofs without the learner's .so.
  */
@@ -163,6 +164,10 @@ void t_db_salt(struct kata_ctx *k);
 void t_db_quotes(struct kata_ctx *k);
 void t_db_injection(struct kata_ctx *k);
 void t_db_busy(struct kata_ctx *k);
+
+/* ---- input.c ------------------------------------------------------------- */
+
+void t_malformed(struct kata_ctx *k);
 
 #pragma GCC visibility pop
 

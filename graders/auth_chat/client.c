@@ -28,11 +28,16 @@ void tmp_path(struct kata_ctx *k, const char *name, char *out)
 	snprintf(out, PATH_MAX, "%s/%s", kata_tmpdir(k), name);
 }
 
-/* Runs ac_serve; its returning before the stop fails the test at once. */
+/*
+ * Runs ac_serve; its returning before the stop fails the test at once.
+ * The thread runs the learner's code, so it drops its "g:" name: a hang is
+ * then diagnosed as the learner's (threads it starts inherit the name).
+ */
 static void *srv_main(void *arg)
 {
 	struct srv *s = arg;
 
+	pthread_setname_np(pthread_self(), "ac_serve");
 	s->result = s->serve(s->lfd, s->db, s->stop[0]);
 	if (!atomic_load(&s->stopping))
 		kata_fail(s->k, "ac_serve returned %s before stop_fd became "

@@ -5,9 +5,9 @@
  * Frames and streams built by the grader (chk_put_header, chk_put_frame,
  * chk_fill, chk_stream_of), results named for messages (chk_rname,
  * chk_hint), comparisons that fail the test with a message the learner can
- * act on (chk_res, chk_frame, chk_wire), and the incremental decoder's
- * callback bookkeeping (chk_dec_init, chk_on_frame, chk_feed, chk_seen,
- * chk_feed_expect).
+ * act on (chk_res, chk_frame, chk_refused, chk_wire), and the incremental
+ * decoder's callback bookkeeping (chk_dec_init, chk_on_frame, chk_feed,
+ * chk_seen, chk_feed_expect).
  */
 #define _GNU_SOURCE
 #include "framing_grader.h"
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 /* ---- results and comparisons --------------------------------------------- */
 
@@ -146,6 +147,20 @@ void chk_frame(struct kata_ctx *k, int fd, const void *want, long long len,
 	if (len > 0)
 		expect_same(k, w, buf, want, (size_t)len);
 	free(buf);
+}
+
+void chk_refused(struct kata_ctx *k, int fd, uint32_t cap, int left,
+		 const char *what)
+{
+	int q = -1;
+
+	chk_frame(k, fd, NULL, -EMSGSIZE, cap, what);
+	if (ioctl(fd, FIONREAD, &q) == 0 && q != left)
+		kata_fail(k, "%s: after -EMSGSIZE, expected the %d bytes after "
+			  "the header left unread in the socket, found %d: "
+			  "return as soon as the header is read (skipping a "
+			  "payload whose length the peer chose lets it keep "
+			  "you reading 4 GiB)", what, left, q);
 }
 
 void chk_wire(struct kata_ctx *k, const char *what, const unsigned char *got,

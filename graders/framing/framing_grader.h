@@ -1,12 +1,13 @@
 /*
  * framing_grader.h: private to the framing grader (graders/framing.c,
- * graders/framing/checks.c and peer.c), not part of any API.
+ * graders/framing/checks.c, decoder.c and peer.c), not part of any API.
  *
  * checks.c (chk_*): frames built by the grader, results named for messages,
  * comparisons that fail the test with a message the learner can act on, and
- * the decoder's on_frame bookkeeping.  peer.c (peer_*): the loopback pair,
- * the adversarial peer thread with its SIGUSR1/EINTR machinery, the sink
- * and drain peers of the send tests, and the throughput pump.
+ * the decoder's on_frame bookkeeping.  decoder.c: the decoder's tests
+ * (t_decoder_*).  peer.c (peer_*): the loopback pair, the adversarial peer
+ * thread with its SIGUSR1/EINTR machinery, the sink and drain peers of the
+ * send tests, and the throughput pump.
  */
 #ifndef FRAMING_GRADER_H
 #define FRAMING_GRADER_H
@@ -67,6 +68,13 @@ unsigned char *chk_stream_of(struct kata_ctx *k, const struct frame *f,
 void chk_frame(struct kata_ctx *k, int fd, const void *want, long long len,
 	       uint32_t cap, const char *what);
 
+/*
+ * Expects -EMSGSIZE from a cap-byte buffer, then exactly `left` bytes (the
+ * unread payload) still in the socket.
+ */
+void chk_refused(struct kata_ctx *k, int fd, uint32_t cap, int left,
+		 const char *what);
+
 /* Compares the n bytes the peer received (n < 0: its error) with want. */
 void chk_wire(struct kata_ctx *k, const char *what, const unsigned char *got,
 	      ssize_t n, const unsigned char *want, size_t wn);
@@ -97,6 +105,13 @@ void chk_seen(struct kata_ctx *k, const char *what, struct seen *s,
 void chk_feed_expect(struct kata_ctx *k, struct frame_decoder *d,
 		     struct seen *s, const void *p, size_t n, ssize_t want,
 		     size_t calls, const char *what);
+
+/* ---- decoder.c: the decoder's tests, listed in graders/framing.c ------- */
+
+void t_decoder_splits(struct kata_ctx *k);
+void t_decoder_chunks(struct kata_ctx *k);
+void t_decoder_grows(struct kata_ctx *k);
+void t_decoder_oversize(struct kata_ctx *k);
 
 /* ---- peer.c -------------------------------------------------------------- */
 
@@ -135,6 +150,9 @@ void peer_start(struct kata_ctx *k, struct peer *p, void *(*fn)(void *));
 
 /* Tells the peer the learner returned, joins it, fails on its error. */
 void peer_join(struct kata_ctx *k, struct peer *p);
+
+/* Fails unless the peer's signals reached the learner's thread fn. */
+void peer_landed(struct kata_ctx *k, struct peer *p, const char *fn);
 
 /* The peer sends frames f[] cut at cuts[]; the learner receives them. */
 void peer_recv_script(struct kata_ctx *k, const struct frame *f, size_t nf,

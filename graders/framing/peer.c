@@ -169,8 +169,18 @@ void peer_recv_script(struct kata_ctx *k, const struct frame *f, size_t nf,
 	}
 	peer_join(k, &p);
 	if (flags & PEER_SIGNAL)
-		kata_ok(k, "%d signals landed", p.interrupted);
+		peer_landed(k, &p, "frame_recv");
 	free(data);
+}
+
+void peer_landed(struct kata_ctx *k, struct peer *p, const char *fn)
+{
+	if (p->interrupted == 0)
+		kata_fail(k, "no SIGUSR1 reached the thread calling %s, so "
+			  "nothing was interrupted (%d waits for it to block "
+			  "timed out): does your code block signals?", fn,
+			  p->missed);
+	kata_ok(k, "%d signals landed", p->interrupted);
 }
 
 int peer_says(struct kata_ctx *k, const void *p, size_t n, bool eof)

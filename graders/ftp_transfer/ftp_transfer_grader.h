@@ -9,7 +9,8 @@
  * directories the tests prepare and compare.  server.c (srv_*): the
  * learner's ftp_serve in a thread over a copy of the fixtures, and the
  * load the big tests put on it.  client.c (client_*): the tests of the
- * learner's client functions, against a scripted server.  play.c: `runner
+ * learner's client functions, against a scripted server.  uploads.c
+ * (upload_test_*): the tests of PUT on the server.  play.c: `runner
  * play ftp_transfer server|client` (play_modes).
  */
 #ifndef FTP_TRANSFER_GRADER_H
@@ -172,11 +173,23 @@ void srv_plant_links(struct srv *s);
  */
 int srv_busy(struct kata_ctx *k, struct srv *s, const char *want);
 
-/* Makes stop_fd readable; fails unless ftp_serve returns 0 in time. */
-void srv_stop(struct kata_ctx *k, struct srv *s);
+/*
+ * Makes stop_fd readable; fails unless ftp_serve returns 0 within a second
+ * (scaled) plus 20 times ref, a LIST round trip measured in the same run.
+ */
+void srv_stop(struct kata_ctx *k, struct srv *s, double ref);
 
 /* Waits until this process runs want threads; returns the last count. */
 int srv_wait_threads(struct kata_ctx *k, int want);
+
+/*
+ * A thread other than the caller's asleep in write/send (a server blocked
+ * on a full socket), found within ms (scaled); 0 when none shows up.
+ */
+pid_t srv_blocked_writer(struct kata_ctx *k, int ms);
+
+/* Waits (up to ms, scaled) until thread tid has left its write call. */
+void srv_wait_left(struct kata_ctx *k, pid_t tid, int ms);
 
 /* Runs 8 clients that each upload n + i * 4099 bytes and read back. */
 void srv_clients(struct kata_ctx *k, struct srv *s, uint64_t n);
@@ -202,6 +215,14 @@ void client_test_list(struct kata_ctx *k);
 void client_test_get(struct kata_ctx *k);
 void client_test_put(struct kata_ctx *k);
 void client_test_status(struct kata_ctx *k);
+
+/* ---- uploads.c: the tests of PUT, listed in graders/ftp_transfer.c ----- */
+
+void upload_test_put(struct kata_ctx *k);
+void upload_test_frames(struct kata_ctx *k);
+void upload_test_oversize(struct kata_ctx *k);
+void upload_test_atomic(struct kata_ctx *k);
+void upload_test_abort(struct kata_ctx *k);
 
 /* ---- play.c ------------------------------------------------------------- */
 

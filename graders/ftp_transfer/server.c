@@ -6,7 +6,8 @@
  * fixtures beside a canary file outside it; srv_dial connects to it,
  * srv_open does both, srv_plant_links adds links and a directory to the
  * root, srv_busy keeps it busy with three clients, srv_stop stops it and
- * srv_wait_threads waits for its threads to go.  srv_clients runs eight
+ * srv_wait_threads waits for its threads to go; srv_blocked_writer and
+ * srv_wait_left watch a thread blocked sending.  srv_clients runs eight
  * clients at once; srv_rss_growth and srv_large_verdict measure a large
  * transfer against its yardsticks (memory growth, raw loopback speed).
  */
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -30,11 +32,16 @@
 
 /* ---- the server --------------------------------------------------------- */
 
-/* Runs ftp_serve; its returning before the stop fails the test at once. */
+/*
+ * Runs ftp_serve; its returning before the stop fails the test at once.
+ * The thread runs the learner's code, so it drops its "g:" name: a hang is
+ * then diagnosed as the learner's (threads it starts inherit the name).
+ */
 static void *srv_main(void *arg)
 {
 	struct srv *s = arg;
 
+	pthread_setname_np(pthread_self(), "ftp_serve");
 	s->result = s->serve(s->lfd, s->root_fd, s->stop[0]);
 	if (!atomic_load(&s->stopping))
 		kata_fail(s->k, "ftp_serve returned %s before stop_fd became "
@@ -116,17 +123,19 @@ void srv_plant_links(struct srv *s)
 	mkdir(p, 0755);
 }
 
-void srv_stop(struct kata_ctx *k, struct srv *s)
+void srv_stop(struct kata_ctx *k, struct srv *s, double ref)
 {
+	int limit = (int)(20 * ref) + MS(k, 1000);
 	uint64_t t0 = timing_now_ns();
 
 	atomic_store(&s->stopping, true);
 	if (write(s->stop[1], "x", 1) != 1)
 		kata_fail(k, "cannot write to the stop pipe");
-	if (thread_join_timeout(s->t, MS(k, 1000), NULL) < 0)
+	if (thread_join_timeout(s->t, limit, NULL) < 0)
 		kata_fail(k, "ftp_serve did not return within %d ms of stop_fd "
 			  "becoming readable (clients: one idle, one "
-			  "mid-upload, one mid-download)", MS(k, 1000));
+			  "mid-upload, one mid-download; a LIST took %.1f ms)",
+			  limit, ref);
 	kata_note(k, "ftp_serve returned %.1f ms after the stop",
 		  timing_ms_since(t0));
 	kata_expect_int(k, "ftp_serve's result after a stop", s->result, 0);
@@ -159,6 +168,58 @@ int srv_wait_threads(struct kata_ctx *k, int want)
 	while ((n = thread_count()) != want && timing_ms_since(t0) < MS(k, 500))
 		timing_sleep_ms(5);
 	return n;
+}
+
+/* ---- a thread blocked sending ------------------------------------------- */
+
+/* True when thread tid sleeps in a call that sends or writes. */
+static bool in_write_call(const char *tid)
+{
+	char path[64], line[64] = "";
+	FILE *f;
+	long nr;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%s/syscall", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	nr = line[0] >= '0' && line[0] <= '9' ? strtol(line, NULL, 10) : -1;
+	return nr == SYS_write || nr == SYS_writev || nr == SYS_sendto ||
+	       nr == SYS_sendmsg || nr == SYS_sendfile;
+}
+
+pid_t srv_blocked_writer(struct kata_ctx *k, int ms)
+{
+	uint64_t t0 = timing_now_ns();
+	pid_t self = thread_tid(), found = 0;
+
+	while (!found && timing_ms_since(t0) < MS(k, ms)) {
+		DIR *d = opendir("/proc/self/task");
+		struct dirent *e;
+
+		while (d && !found && (e = readdir(d)))
+			if (atoi(e->d_name) > 0 && atoi(e->d_name) != self &&
+			    in_write_call(e->d_name))
+				found = atoi(e->d_name);
+		if (d)
+			closedir(d);
+		if (!found)
+			timing_sleep_ms(2);
+	}
+	return found;
+}
+
+void srv_wait_left(struct kata_ctx *k, pid_t tid, int ms)
+{
+	uint64_t t0 = timing_now_ns();
+	char name[16];
+
+	snprintf(name, sizeof(name), "%d", (int)tid);
+	while (in_write_call(name) && timing_ms_since(t0) < MS(k, ms))
+		timing_sleep_ms(2);
 }
 
 /* ---- many clients at once ----------------------------------------------- */

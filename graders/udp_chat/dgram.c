@@ -142,6 +142,10 @@ void dg_who_is(struct kata_ctx *k, int fd, const char *want)
 		kata_fail(k, "reply to \"WHO\": expected \"MEMBERS ...\", got "
 			  "%s (a datagram this socket should not have had)",
 			  dg_show(got, n));
+	if (n > 7 && (got[n - 1] == ' ' || strstr(got, "  ")))
+		kata_fail(k, "reply to \"WHO\": expected \"MEMBERS\" and one "
+			  "\" <nick>\" per member, single spaces, none at the "
+			  "end, got %s", dg_show(got, n));
 	snprintf(w, sizeof(w), "%s", want);
 	sort_words(w);
 	sort_words(got + 7);

@@ -6,10 +6,10 @@
  * loopback socket, with a pipe as its stop descriptor; subj_peer and
  * subj_member are the grader sockets that play its members.
  * subj_client_start runs chat_client() with a grader socket as its server
- * and pipes as its input (subj_type, subj_end_input) and output
- * (subj_expect_out).  subj_alive fails a test as soon as either returned
- * too early; subj_idle_wake_ms and subj_threads_back are the yardsticks of
- * the stop tests.
+ * and pipes as its input (subj_type, subj_wait_read, subj_end_input) and
+ * output (subj_expect_out).  subj_alive fails a test as soon as either
+ * returned too early; subj_idle_wake_ms and subj_threads_back are the
+ * yardsticks of the stop tests.
  */
 #define _GNU_SOURCE
 #include "udp_chat_grader.h"
@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "net.h"
@@ -148,6 +149,21 @@ void subj_type(struct kata_ctx *k, const char *s)
 {
 	if (write(subj_cli.in[1], s, strlen(s)) != (ssize_t)strlen(s))
 		kata_fail(k, "grader write to the input pipe failed");
+}
+
+void subj_wait_read(struct kata_ctx *k)
+{
+	uint64_t t0 = timing_now_ns();
+	int q = 1;
+
+	while (ioctl(subj_cli.in[0], FIONREAD, &q) == 0 && q > 0) {
+		subj_alive(k);
+		if (timing_ms_since(t0) > scaled(k, REPLY_MS))
+			kata_fail(k, "input: expected chat_client to read "
+				  "what was typed, but %d bytes stayed unread "
+				  "for %d ms", q, scaled(k, REPLY_MS));
+		timing_sleep_ms(1);
+	}
 }
 
 void subj_end_input(void)

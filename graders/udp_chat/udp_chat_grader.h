@@ -26,7 +26,8 @@
 #include "digest.h"
 
 #define REPLY_MS 2000	/* a reply later than this (scaled) never comes */
-#define PROMPT_MS 500	/* "promptly": allowed beyond the same-run reference */
+#define PROMPT_MS 1000	/* "promptly", beyond the same-run reference: twice
+			   the header's "about half a second" */
 #define BUF 8192
 
 /* Shared by the grader's files only, not exported from the plugin. */
@@ -77,6 +78,9 @@ int subj_client_start(struct kata_ctx *k);
 
 /* Writes s to the client's input. */
 void subj_type(struct kata_ctx *k, const char *s);
+
+/* Waits until the client has read everything typed so far. */
+void subj_wait_read(struct kata_ctx *k);
 
 /* Ends the client's input. */
 void subj_end_input(void);

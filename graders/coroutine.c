@@ -7,7 +7,8 @@
  * stack, which needs a 16-byte aligned stack), a coroutine driving
  * another, callee-saved registers surviving a switch, thousands of
  * coroutines alive at once, deep recursion inside one, stacks returned by
- * co_destroy (VmSize in /proc/self/status), and the cost of a switch
+ * co_destroy (VmSize in /proc/self/status), a guard page below each stack
+ * (/proc/self/maps), and the cost of a switch
  * beside ucontext's swapcontext measured in the same run.  The functions
  * run as coroutines are in graders/coroutine/bodies.c; this file holds one
  * function per test.
@@ -17,6 +18,7 @@
 #define _GNU_SOURCE
 #include "coroutine/coroutine_grader.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,9 +31,11 @@ static struct co *make(struct kata_ctx *k, void *(*fn)(struct co *, void *),
 		       void *arg, size_t stack)
 {
 	struct co *co = NULL;
+	int r = learner.create(fn, arg, stack, &co);
 
-	kata_expect_int(k, "co_create result",
-			learner.create(fn, arg, stack, &co), 0);
+	KATA_REQUIRE(k, r != -ENOSYS, "co_create returned -ENOSYS, the stub's "
+		     "answer: implement it (katas/coroutine/README.md)");
+	kata_expect_int(k, "co_create result", r, 0);
 	KATA_REQUIRE(k, co, "co_create returned 0 but left *out NULL");
 	return co;
 }
@@ -127,6 +131,7 @@ static void t_bad_args(struct kata_ctx *k)
 			-EINVAL);
 	kata_expect_int(k, "co_create with a NULL fn",
 			learner.create(NULL, NULL, STACK, &co), -EINVAL);
+	learner.destroy(NULL);	/* allowed, like free(NULL) */
 }
 
 /* ---- generators ---------------------------------------------------------- */
@@ -335,6 +340,61 @@ static void t_destroy(struct kata_ctx *k)
 		     after - before, N * KIB / 8);
 }
 
+/*
+ * Looks up the mapping holding addr in /proc/self/maps: stores its size in
+ * *size and returns 1 when a PROT_NONE mapping ends right where it begins
+ * (a guard page below it), 0 when not, -1 when addr is in no mapping.
+ */
+static int guard_below(uintptr_t addr, uintptr_t *size)
+{
+	char line[512], perms[8], prev_perms[8] = "";
+	uintptr_t lo, hi, prev_hi = 0;
+	int r = -1;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	while (f && r < 0 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3)
+			continue;
+		if (addr >= lo && addr < hi) {
+			*size = hi - lo;
+			r = prev_hi == lo && !strncmp(prev_perms, "---", 3);
+		}
+		prev_hi = hi;
+		memcpy(prev_perms, perms, sizeof(perms));
+	}
+	if (f)
+		fclose(f);
+	return r;
+}
+
+static void t_guard(struct kata_ctx *k)
+{
+	struct co *co;
+	uintptr_t size = 0;
+	int r;
+
+	kata_concept(k, "a coroutine's stack is its own mmap with a PROT_NONE "
+		     "guard page below it: an overflow then faults at once "
+		     "instead of overwriting whatever lies below");
+	body_load(k);
+	for (int i = 0; i < 2; i++) {
+		co = make(k, body_where, NULL, STACK);
+		send(k, co, 0, CO_YIELDED, "where");
+		r = guard_below((uintptr_t)body_trace[0], &size);
+		KATA_REQUIRE(k, r >= 0, "a local of the coroutine is in no "
+			     "mapping of /proc/self/maps");
+		KATA_REQUIRE(k, r == 1, "the coroutine's stack (a mapping of "
+			     "%lu KiB) has no PROT_NONE guard page right below "
+			     "it: mmap the stack with one more page and "
+			     "mprotect the lowest one",
+			     (unsigned long)size / 1024);
+		KATA_REQUIRE(k, size >= STACK, "the coroutine's stack mapping "
+			     "is %lu bytes: expected at least the %d asked for",
+			     (unsigned long)size, STACK);
+		learner.destroy(co);
+	}
+}
+
 /* ---- the cost of a switch ------------------------------------------------ */
 
 static void t_switch_cost(struct kata_ctx *k)
@@ -367,22 +427,24 @@ static const struct kata_test tests[] = {
 	  t_seed, 0, 1, NULL },
 	{ "states", "suspended, running, done; -EBUSY and -EINVAL results",
 	  t_states, 0, 1, "seed_foo" },
-	{ "bad_args", "co_create refuses a NULL fn and a tiny stack",
-	  t_bad_args, 0, 1, NULL },
+	{ "bad_args", "co_create refuses a NULL fn and a tiny stack; "
+	  "co_destroy(NULL) is allowed", t_bad_args, 0, 1, NULL },
+	{ "registers", "the sender's registers survive a switch",
+	  t_registers, 0, 1, "seed_foo" },
 	{ "squares", "a generator of squares consumed to the end", t_squares,
 	  0, 1, NULL },
 	{ "running_average", "the seed's running average, printf inside",
-	  t_average, 0, 1, NULL },
+	  t_average, 0, 1, "registers" },
 	{ "nested", "a coroutine drives another; yields go to the sender",
 	  t_nested, 0, 1, "squares" },
-	{ "registers", "the sender's registers survive a switch",
-	  t_registers, 0, 1, "seed_foo" },
 	{ "many_alive", "thousands of coroutines alive at once, 16 KiB each",
 	  t_many, 20000, 1, "seed_foo" },
 	{ "deep_recursion", "recursion to 70% of the stack, yield down there",
 	  t_deep, 0, 1, "seed_foo" },
 	{ "destroy_frees", "co_destroy unmaps the stack of any coroutine",
 	  t_destroy, 0, 1, "seed_foo" },
+	{ "guard_page", "each stack is a mapping with a guard page below it",
+	  t_guard, 0, 1, "seed_foo" },
 	{ "switch_cost", "a million round trips, beside swapcontext",
 	  t_switch_cost, 20000, 1, "seed_foo" },
 	{ 0 }

@@ -1,12 +1,13 @@
 /*
  * async_fetch_grader.h: private to the async_fetch grader
- * (graders/async_fetch.c, graders/async_fetch/batch.c and fixture.c), not
- * part of any API.
+ * (graders/async_fetch.c and graders/async_fetch/: batch.c, contract.c,
+ * fixture.c), not part of any API.
  *
  * batch.c (batch_*): a batch of requests run through fetch_all, and the
- * checks of its results.  fixture.c (fix_*): the HTTP fixture server and
- * its URLs, the sink that checks a streamed body, and what /proc says about
- * this process (its threads, its address space).
+ * checks of its results.  contract.c (t_*): three of the tests, the
+ * smaller promises of the header.  fixture.c (fix_*): the HTTP fixture
+ * server and its URLs, the sink that checks a streamed body, and what
+ * /proc says about this process (its threads, its address space).
  */
 #ifndef ASYNC_FETCH_GRADER_H
 #define ASYNC_FETCH_GRADER_H
@@ -37,7 +38,10 @@ struct batch {
 	size_t order[MAX_REQ];	/* indices in callback order */
 	size_t ncalls;
 	bool bad_ptr;		/* on_done got a pointer not &res[i] */
+	bool unfilled;		/* on_done got a result with nothing in it */
 	int max_threads;	/* learner threads seen during callbacks */
+	struct httpd *h;	/* NULL, or the server to look at: */
+	int first_in_flight;	/* its requests in flight at the 1st on_done */
 };
 
 /*
@@ -64,6 +68,13 @@ void batch_expect_error(struct batch *b, size_t i, int want,
 
 /* n requests to /delay, the first slowest: they finish in reverse order. */
 void batch_reversed(struct batch *b, struct httpd *h, size_t n, long step);
+
+/* ---- contract.c ---------------------------------------------------------- */
+
+/* Tests: bad arguments, start order, a sink that aborts one transfer. */
+void t_bad_args(struct kata_ctx *k);
+void t_start_order(struct kata_ctx *k);
+void t_sink_abort(struct kata_ctx *k);
 
 /* ---- fixture.c ----------------------------------------------------------- */
 

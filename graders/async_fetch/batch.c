@@ -17,16 +17,27 @@
 
 #include "timing.h"
 
-/* The callback of every batch: counts calls per index, notes the order. */
+/*
+ * The callback of every batch: counts calls per index, notes the order,
+ * whether the result was filled in, and (for the first call) how many
+ * requests the server still held.
+ */
 static void on_done(size_t i, const struct fetch_result *res, void *arg)
 {
 	struct batch *b = arg;
 	int t = fix_learner_threads();
+	struct httpd_stats st;
 
 	if (i >= b->n || res != &b->res[i]) {
 		b->bad_ptr = true;
 		return;
 	}
+	if (b->h && !b->ncalls) {
+		httpd_stats(b->h, &st);
+		b->first_in_flight = st.in_flight;
+	}
+	if (!res->error && !res->status)
+		b->unfilled = true;
 	b->calls[i]++;
 	if (b->ncalls < MAX_REQ)
 		b->order[b->ncalls++] = i;
@@ -116,4 +127,7 @@ void batch_expect_error(struct batch *b, size_t i, int want,
 
 	snprintf(what, sizeof(what), "request %zu (%s) error", i, why);
 	kata_expect_int(b->k, what, b->res[i].error, want);
+	KATA_REQUIRE(b->k, !b->res[i].body, "request %zu (%s): expected body "
+		     "NULL for a failed transfer, got %zu bytes", i, why,
+		     b->res[i].body_len);
 }

@@ -5,7 +5,8 @@
  * The learner's functions for the running test (learner, body_load); the
  * coroutine functions (body_foo, body_watcher, body_squares, body_averager,
  * body_driver, body_peeker, body_clobber, body_counter, body_diver,
- * body_echo) and the state they leave in body_trace; body_churn and
+ * body_where, body_echo) and the state they leave in body_trace;
+ * body_churn and
  * body_dive, run on the sender's side too; and body_ucontext_ns, the same
  * round trip through swapcontext.
  */
@@ -173,6 +174,17 @@ __attribute__((noinline)) long body_dive(struct co *co, long depth,
 void *body_diver(struct co *co, void *arg)
 {
 	return V(body_dive(co, L(arg), NULL));
+}
+
+/* Notes the address of a local in body_trace[0], then yields it. */
+void *body_where(struct co *co, void *arg)
+{
+	volatile char here = 1;
+
+	(void)arg;
+	body_trace[0] = (long)(uintptr_t)&here;
+	learner.yield(co, V(here));
+	return NULL;
 }
 
 void *body_echo(struct co *co, void *arg)

@@ -89,6 +89,9 @@ long body_dive(struct co *co, long depth, uintptr_t *probe);
 /* body_dive to depth arg inside a coroutine. */
 void *body_diver(struct co *co, void *arg);
 
+/* Notes the address of one of its locals in body_trace[0]; yields 1. */
+void *body_where(struct co *co, void *arg);
+
 /* Yields each value received plus 1, forever. */
 void *body_echo(struct co *co, void *arg);
 

@@ -4,7 +4,8 @@
  * by httpd_parse.c and answered by httpd_routes.c (httpd_private.h).
  *
  * Entry points: the httpd_* functions of httpd.h, and for the other two
- * files hd_wait_fd, hd_nap, hd_send_all.
+ * files hd_wait_fd, hd_nap, hd_send_all, hd_response_length,
+ * hd_response_ending.
  *
  * One acceptor thread, one thread per connection (small stacks: the server
  * shares the test's address-space limit).  Every socket is non-blocking and
@@ -44,6 +45,18 @@ struct conn {
 	bool done;		/* thread finished: join it */
 	struct conn *next;
 };
+
+/*
+ * The request this connection thread is answering, while it still counts
+ * as in flight, and the bytes of its response not sent yet (-1: unknown).
+ * It stops counting just before the send that may complete the response:
+ * a client that has its answer in full can never see it still in flight
+ * (and its next request counted beside it).
+ */
+static __thread struct {
+	struct httpd *h;
+	long long left;
+} answering;
 
 /* ---- waiting and socket I/O -------------------------------------------- */
 
@@ -87,6 +100,9 @@ int hd_send_all(struct httpd *h, int fd, const void *buf, size_t n)
 	size_t done = 0;
 
 	while (done < n) {
+		if (answering.left >= 0 &&
+		    answering.left <= (long long)(n - done))
+			hd_response_ending();
 		ssize_t m = send(fd, (const char *)buf + done, n - done,
 				 MSG_NOSIGNAL);
 		if (m < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -98,6 +114,8 @@ int hd_send_all(struct httpd *h, int fd, const void *buf, size_t n)
 		if (m < 0)
 			return -errno;
 		done += (size_t)m;
+		if (answering.left > 0)
+			answering.left -= m;
 	}
 	return 0;
 }
@@ -132,6 +150,19 @@ static void count_request(struct httpd *h, struct req *q)
 	pthread_mutex_unlock(&h->mu);
 }
 
+void hd_response_length(long long n)
+{
+	answering.left = n;
+}
+
+void hd_response_ending(void)
+{
+	if (answering.h)
+		flight(answering.h, -1);
+	answering.h = NULL;
+	answering.left = -1;
+}
+
 /* ---- connections ------------------------------------------------------- */
 
 /* Closes gracefully: the peer reads our last bytes instead of a reset. */
@@ -158,10 +189,12 @@ static int serve(struct httpd *h, int fd, struct req *q)
 
 	count_request(h, q);
 	flight(h, 1);
+	answering.h = h;
+	answering.left = -1;
 	r = hd_nap(h, fd, hd_query_num(q, "delay", 0));
 	if (!r)
 		r = hd_dispatch(h, fd, q);
-	flight(h, -1);
+	hd_response_ending();
 	return r ? r : q->close;
 }
 

@@ -3,7 +3,9 @@
  * (not for graders; they use httpd.h).
  *
  * httpd.c: lifecycle, accept loop, connections, counters, and waiting and
- * sending that a stop interrupts (hd_wait_fd, hd_nap, hd_send_all).
+ * sending that a stop interrupts (hd_wait_fd, hd_nap, hd_send_all), and
+ * the end of a request's time in flight (hd_response_length,
+ * hd_response_ending).
  * httpd_parse.c: reading one request (hd_read_request, hd_free_req).
  * httpd_routes.c: answering it (hd_dispatch, hd_send_status, hd_query_num).
  * The declarations are hidden: they are not exported from a grader's .so.
@@ -70,6 +72,16 @@ int hd_nap(struct httpd *h, int fd, long ms);
 
 /* Sends all n bytes of buf on fd.  0, -ECANCELED when stopped, or -errno. */
 int hd_send_all(struct httpd *h, int fd, const void *buf, size_t n);
+
+/*
+ * The response being sent is n bytes from here on (head included; -1 when
+ * unknown, as for a chunked body): hd_send_all stops counting the request
+ * in flight just before the send that may complete it.
+ */
+void hd_response_length(long long n);
+
+/* The rest of the response completes it: stop counting it in flight. */
+void hd_response_ending(void);
 
 /* ---- httpd_parse.c ----------------------------------------------------- */
 

@@ -57,6 +57,7 @@ static int send_head(struct httpd *h, int fd, const struct req *q, int code,
 	else
 		n += snprintf(b + n, sizeof(b) - (size_t)n,
 			      "Transfer-Encoding: chunked\r\n\r\n");
+	hd_response_length(len >= 0 ? n + len : -1);
 	return hd_send_all(h, fd, b, (size_t)n);
 }
 
@@ -103,8 +104,10 @@ static int send_pattern(struct httpd *h, int fd, uint64_t from, uint64_t to,
 		r = hd_send_all(h, fd, b, k);
 		from += n;
 	}
-	if (!r && chunk)
+	if (!r && chunk) {
+		hd_response_ending();
 		r = hd_send_all(h, fd, "0\r\n\r\n", 5);
+	}
 	return r;
 }
 

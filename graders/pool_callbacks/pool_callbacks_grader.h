@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -80,6 +81,12 @@ void task_wait_running(struct kata_ctx *k, int n);
 /* Holds until the gate opens (at most 10 s), then returns arg * 2. */
 int task_gate(void *arg, void **result);
 
+/* Notes arg as the next task run; returns arg. */
+int task_record(void *arg, void **result);
+
+/* Returns the arg of the i-th task_record run (i < 64). */
+int task_recorded(int i);
+
 /* Returns arg * 2. */
 int task_double(void *arg, void **result);
 
@@ -92,8 +99,9 @@ int task_odd_fails(void *arg, void **result);
 /* Sleeps 16 - arg ms; returns arg * 2. */
 int task_slow_double(void *arg, void **result);
 
-/* Starts the probe's clock (task_probe waits at most 1.5 s after it). */
-void task_probe_start(void);
+/* Starts the probe's clock (task_probe waits at most 1.5 s,
+ * scaled, after it). */
+void task_probe_start(struct kata_ctx *k);
 
 /* Returns the most task_probe calls seen running at once. */
 int task_probe_peak(void);
@@ -127,6 +135,22 @@ void fut_expect_result(struct kata_ctx *k, struct future *f, int want_r,
 /* The same after pool_shutdown returned: finished already. */
 void fut_expect_done(struct kata_ctx *k, struct future *f, int want_r,
 		     uintptr_t want);
+
+/*
+ * On a future whose task is held: future_result(f, 0) and future_wait(f,
+ * 0) say -ETIMEDOUT at once, future_result(f, 100) after about 100 ms.
+ */
+void fut_expect_timeout(struct kata_ctx *k, struct future *f);
+
+/* Fails with both states named unless got == want. */
+void fut_expect_state(struct kata_ctx *k, const char *what, int got,
+		      int want);
+
+/* Returns the bytes of heap in use now (every malloc arena). */
+size_t fut_heap_used(void);
+
+/* Fails if the heap grew much since before, over n finished tasks. */
+void fut_expect_freed(struct kata_ctx *k, size_t before, long long n);
 
 /* What the recording callbacks saw, in the order they ran. */
 struct cb_log {
@@ -169,9 +193,9 @@ struct racer {
 	struct kata_ctx *k;
 	__typeof__(&future_add_done_callback) add;
 	struct pool *p;
-	long max, rounds;
-	double budget_ms;
-	int r;
+	long min, max, rounds;	/* futures: at least, at most, raced */
+	double budget_ms, cap_ms;	/* enough time, and the most */
+	int r, r2;	/* the two attaching threads' errors */
 };
 
 /* Sets up rc's budget and the per-future state and signal of the race. */

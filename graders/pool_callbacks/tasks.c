@@ -3,7 +3,8 @@
  * learner's pool.
  *
  * task_gate holds every task until the test opens the gate
- * (task_gate_reset, task_gate_release, task_wait_running); task_probe
+ * (task_gate_reset, task_gate_release, task_wait_running); task_record
+ * notes the order tasks start in (task_recorded); task_probe
  * counts how many run at once (task_probe_start, task_probe_peak);
  * task_double, task_odd_fails, task_slow_double and task_tiny compute
  * results the tests know in advance; task_run_many pushes many tiny tasks
@@ -55,6 +56,24 @@ void task_wait_running(struct kata_ctx *k, int n)
 
 /* ---- known results ------------------------------------------------------ */
 
+static atomic_int order_n;
+static int order_log[64];
+
+int task_record(void *arg, void **result)
+{
+	int i = atomic_fetch_add(&order_n, 1);
+
+	if (i < 64)
+		order_log[i] = (int)(uintptr_t)arg;
+	*result = arg;
+	return 0;
+}
+
+int task_recorded(int i)
+{
+	return order_log[i];
+}
+
 int task_double(void *arg, void **result)
 {
 	*result = (void *)((uintptr_t)arg * 2);
@@ -84,9 +103,11 @@ int task_slow_double(void *arg, void **result)
 
 static atomic_int probe_running, probe_max, probe_reached;
 static uint64_t probe_t0;
+static double probe_ms;
 
-void task_probe_start(void)
+void task_probe_start(struct kata_ctx *k)
 {
+	probe_ms = 1500 * kata_scale(k);
 	probe_t0 = timing_now_ns();
 }
 
@@ -103,7 +124,7 @@ int task_probe(void *arg, void **result)
 	while (n > m && !atomic_compare_exchange_weak(&probe_max, &m, n))
 		;
 	while (!atomic_load(&probe_reached) &&
-	       timing_ms_since(probe_t0) < 1500) {
+	       timing_ms_since(probe_t0) < probe_ms) {
 		if (atomic_load(&probe_running) >= (int)(uintptr_t)arg)
 			atomic_store(&probe_reached, 1);
 		timing_sleep_ms(1);

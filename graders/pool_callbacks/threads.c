@@ -4,9 +4,9 @@
  *
  * thr_learner counts the threads that are not the grader's (those are
  * named "g:..."), thr_expect polls that count, thr_expect_idle checks that
- * an idle pool's workers sleep; thr_start_shutdown and thr_join_shutdown
- * run pool_shutdown in a grader thread, so a test can look while it
- * blocks.
+ * an idle pool's workers sleep and use no CPU; thr_start_shutdown and
+ * thr_join_shutdown run pool_shutdown in a grader thread, so a test can
+ * look while it blocks.
  */
 #define _GNU_SOURCE
 #include "pool_callbacks_grader.h"
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "thread.h"
 #include "timing.h"
@@ -50,24 +51,60 @@ int thr_learner(void)
 	return n;
 }
 
-void thr_expect_idle(struct kata_ctx *k)
+/* Returns the CPU time thread tid of this process has used, in ms. */
+static double thr_cpu_ms(pid_t tid)
+{
+	/* The kernel's per-thread CPU clock: pthread_getcpuclockid's id. */
+	clockid_t id = (clockid_t)((~(unsigned)tid << 3) | 6);
+	struct timespec ts;
+
+	if (clock_gettime(id, &ts) != 0)
+		return 0;	/* gone already */
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Stores up to max learner threads but the caller in tids; returns n. */
+static int thr_others(pid_t *tids, int max)
 {
 	DIR *d = opendir("/proc/self/task");
 	struct dirent *e;
 	pid_t tid;
+	int n = 0;
 
-	while (d && (e = readdir(d))) {
+	while (d && n < max && (e = readdir(d))) {
 		tid = (pid_t)atoi(e->d_name);
-		if (tid <= 0 || tid == thread_tid() ||
-		    is_grader_thread(e->d_name))
-			continue;
-		if (thread_wait_sleeping(tid, POLL_MS(k)) != 0)
-			kata_fail(k, "a worker of an idle pool is not asleep: "
-				  "an idle worker should block on a condition "
-				  "variable, not spin");
+		if (tid > 0 && tid != thread_tid() &&
+		    !is_grader_thread(e->d_name))
+			tids[n++] = tid;
 	}
 	if (d)
 		closedir(d);
+	return n;
+}
+
+void thr_expect_idle(struct kata_ctx *k)
+{
+	enum { WINDOW_MS = 100 };
+	pid_t tids[64];
+	double cpu[64], used;
+	int i, n = thr_others(tids, 64);
+
+	for (i = 0; i < n; i++)
+		if (thread_wait_sleeping(tids[i], POLL_MS(k)) != 0)
+			kata_fail(k, "a worker of an idle pool is not asleep: "
+				  "an idle worker should block on a condition "
+				  "variable, not spin");
+	for (i = 0; i < n; i++)
+		cpu[i] = thr_cpu_ms(tids[i]);
+	timing_sleep_ms(WINDOW_MS);
+	for (i = 0; i < n; i++) {
+		used = thr_cpu_ms(tids[i]) - cpu[i];
+		if (used > WINDOW_MS / 10.0)
+			kata_fail(k, "a worker of an idle pool used %.0f ms of "
+				  "CPU in %d ms: expected none (an idle worker "
+				  "should block in pthread_cond_wait, not poll "
+				  "the queue)", used, WINDOW_MS);
+	}
 }
 
 void thr_expect(struct kata_ctx *k, int base, int want, const char *what)

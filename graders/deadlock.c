@@ -98,6 +98,76 @@ static void t_hook_inside(struct kata_ctx *k)
 	crew_solo(&c, xfer_hook_steps);
 }
 
+static void t_lock_order(struct kata_ctx *k)
+{
+	static struct bank b;
+	struct probe p = { .k = k, .b = &b, .from = 3, .to = 0, .amount = 10 };
+
+	kata_concept(k, "one global order: every transfer takes the lower "
+		     "account first, so no thread ever holds a higher lock "
+		     "while it waits for a lower one, and no cycle can form");
+	must_init(k, &b, 4, 100);
+	pthread_mutex_lock(&b.acct[0].lock);
+	probe_start(&p);
+	KATA_REQUIRE(k, !p.done, "bank_transfer(b, 3, 0, 10) returned %s "
+		     "while the grader held account 0's lock: lock both "
+		     "accounts", kata_strres((int)p.result));
+	KATA_REQUIRE(k, probe_held(&p, 1, 3) < 0, "bank_transfer(b, 3, 0, "
+		     "10) held account 3's lock while it waited for account "
+		     "0's: with another thread doing 0->3 that is the seed's "
+		     "deadlock; take the lower index first");
+	pthread_mutex_unlock(&b.acct[0].lock);
+	probe_finish(&p);
+	kata_expect_int(k, "bank_transfer(b, 3, 0, 10)", p.result, 0);
+	kata_expect_int(k, "account 0 after it", b.acct[0].balance, 110);
+}
+
+static void t_total_locks(struct kata_ctx *k)
+{
+	static struct bank b;
+	struct probe p = { .k = k, .b = &b, .total = true };
+	int held;
+
+	kata_concept(k, "bank_total locks every account, in the transfers' "
+		     "order (ascending), before it sums: then no transfer is "
+		     "half done while it reads, and no cycle can form");
+	must_init(k, &b, 4, 100);
+	pthread_mutex_lock(&b.acct[0].lock);
+	probe_start(&p);
+	KATA_REQUIRE(k, !p.done, "bank_total returned %ld while the grader "
+		     "held account 0's lock: it must lock every account "
+		     "before summing, or it can see a transfer half done",
+		     p.result);
+	held = probe_held(&p, 1, 3);
+	KATA_REQUIRE(k, held < 0, "bank_total held account %d's lock while "
+		     "it waited for account 0's: lock in ascending order, as "
+		     "the transfers do, or bank_total and a transfer can "
+		     "deadlock", held);
+	pthread_mutex_unlock(&b.acct[0].lock);
+	probe_finish(&p);
+	kata_expect_int(k, "bank_total of 4 accounts of 100", p.result, 400);
+}
+
+static void t_check_inside(struct kata_ctx *k)
+{
+	static struct bank b;
+	struct probe p = { .k = k, .b = &b, .from = 0, .to = 1, .amount = 100 };
+
+	kata_concept(k, "check the balance after taking the locks: checked "
+		     "before, another transfer can spend the money between "
+		     "the check and the update");
+	must_init(k, &b, 2, 100);
+	pthread_mutex_lock(&b.acct[0].lock);
+	probe_start(&p);
+	b.acct[0].balance = 0;	/* a transfer that got the lock first */
+	pthread_mutex_unlock(&b.acct[0].lock);
+	probe_finish(&p);
+	kata_expect_int(k, "bank_transfer(b, 0, 1, 100), account 0 emptied "
+			"while it waited for the lock", p.result, BANK_NOFUNDS);
+	kata_expect_int(k, "account 0 after it", b.acct[0].balance, 0);
+	kata_expect_int(k, "account 1 after it", b.acct[1].balance, 100);
+}
+
 static void t_overlap(struct kata_ctx *k)
 {
 	static struct bank b;
@@ -206,9 +276,14 @@ static void t_rlock_exclusive(struct kata_ctx *k)
 		     "has released it as often as it acquired it");
 	must_rlock_init(k, &l);
 	kata_expect_int(k, "rlock_acquire", learner.acquire(&l), 0);
+	kata_expect_int(k, "rlock_release", learner.release(&l), 0);
+	kata_expect_int(k, "rlock_acquire after a full release",
+			learner.acquire(&l), 0);
 	kata_expect_int(k, "rlock_acquire again", learner.acquire(&l), 0);
 	rl_start_contender(&c, &t);
-	rl_expect_blocked(&c, "while its owner held it (count 2)");
+	rl_expect_blocked(&c, "while its owner held it (count 2, taken "
+			  "again after a full release: the old owner must "
+			  "check held, not only owner)");
 	kata_expect_int(k, "rlock_release (count 2 -> 1)", learner.release(&l),
 			0);
 	timing_sleep_ms((unsigned)(100 * kata_scale(k)));
@@ -240,6 +315,26 @@ static void t_rlock_owner_only(struct kata_ctx *k)
 			-EPERM);
 }
 
+static void t_rlock_rechecks(struct kata_ctx *k)
+{
+	static struct rlock l;
+	struct crew c = { .k = k, .l = &l };
+	pthread_t t;
+
+	kata_concept(k, "pthread_cond_wait may return while the lock is "
+		     "still held (a spurious wakeup, or another thread took it "
+		     "first): check again, in a while loop");
+	must_rlock_init(k, &l);
+	kata_expect_int(k, "rlock_acquire", learner.acquire(&l), 0);
+	rl_start_contender(&c, &t);
+	rl_spurious(&c);
+	rl_expect_blocked(&c, "after the grader woke l->c while the owner "
+			  "still held it, as a spurious wakeup does: wait "
+			  "while (l->held), not if");
+	kata_expect_int(k, "rlock_release", learner.release(&l), 0);
+	rl_finish_contender(&c, t);
+}
+
 static void t_rlock_stress(struct kata_ctx *k)
 {
 	static struct rlock l;
@@ -269,6 +364,12 @@ static const struct kata_test tests[] = {
 	  "creates money", t_same_account, 0, 1, "transfer_basic" },
 	{ "hook_inside", "the hook runs once per transfer, holding both locks",
 	  t_hook_inside, 0, 1, "same_account" },
+	{ "lock_order", "a transfer takes the lower account's lock first",
+	  t_lock_order, 0, 1, "same_account" },
+	{ "total_locks", "bank_total locks every account, in ascending order",
+	  t_total_locks, 0, 1, "init" },
+	{ "check_inside", "the balance is checked with the locks held",
+	  t_check_inside, 0, 1, "transfer_basic" },
 	{ "overlap", "transfers on unrelated accounts run at the same time",
 	  t_overlap, 0, 1, "hook_inside" },
 	{ "opposite_order", "two threads transferring 0->1 and 1->0 never "
@@ -282,6 +383,8 @@ static const struct kata_test tests[] = {
 	  t_rlock_exclusive, 0, 1, "rlock_reentrant" },
 	{ "rlock_owner_only", "a non-owner's release is refused with -EPERM",
 	  t_rlock_owner_only, 0, 1, "rlock_reentrant" },
+	{ "rlock_rechecks", "a waiter woken while the lock is held waits "
+	  "again", t_rlock_rechecks, 0, 1, "rlock_exclusive" },
 	{ "rlock_stress", "4 threads, nested acquires: no lost update",
 	  t_rlock_stress, 0, 1, "rlock_exclusive" },
 	{ 0 },

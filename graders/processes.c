@@ -31,71 +31,6 @@
 
 /* ---- proc_map ------------------------------------------------------------ */
 
-static const char *hang_map = ": it reads each pipe until end-of-file, "
-	"which comes only when every write end is closed.  Close the write "
-	"end in the parent right after fork() (and in later children)";
-
-static void nothing(void *arg)
-{
-	(void)arg;
-}
-
-/* The time the grader itself needs to fork and reap n children. */
-static double fork_ref_ms(struct kata_ctx *k, unsigned n)
-{
-	uint64_t t0 = timing_now_ns();
-	pid_t pids[PROC_MAX_WORKERS];
-
-	for (unsigned i = 0; i < n; i++)
-		pids[i] = ch_fork(k, nothing, NULL);
-	for (unsigned i = 0; i < n; i++)
-		ch_reap(k, pids[i], ch_ms(k, 5000));
-	return timing_ms_since(t0);
-}
-
-static long run_map(struct kata_ctx *k, long (*fn)(long), const long *in,
-		    size_t n, unsigned nproc, struct proc_result *out)
-{
-	struct call c = { .fn = call_map, .what = "proc_map", .map_fn = fn,
-			  .in = in, .n = n, .nproc = nproc, .out = out };
-	double ref = fork_ref_ms(k, nproc < 16 ? nproc : 16);
-
-	ch_run(k, &c, ch_ms(k, 800 + 50 * ref + (double)n / 10), hang_map);
-	return c.r;
-}
-
-static const char *res_str(int state, int code, long value)
-{
-	static char b[2][96];
-	static int i;
-
-	i ^= 1;
-	if (state == PROC_OK)
-		snprintf(b[i], sizeof(b[i]), "{PROC_OK, value %ld}", value);
-	else if (state == PROC_SIGNALED)
-		snprintf(b[i], sizeof(b[i]), "{PROC_SIGNALED, SIG%s}",
-			 sigabbrev_np(code) ? sigabbrev_np(code) : "?");
-	else if (state == PROC_EXITED)
-		snprintf(b[i], sizeof(b[i]), "{PROC_EXITED, status %d}", code);
-	else
-		snprintf(b[i], sizeof(b[i]), "{state %d?, code %d}", state,
-			 code);
-	return b[i];
-}
-
-static void expect_res(struct kata_ctx *k, const char *what,
-		       const struct proc_result *out, size_t i, int state,
-		       int code, long value)
-{
-	const struct proc_result *o = &out[i];
-
-	if (o->state != state || o->code != code ||
-	    (state == PROC_OK && o->value != value))
-		kata_fail(k, "%s: out[%zu]: expected %s, got %s", what, i,
-			  res_str(state, code, value),
-			  res_str(o->state, o->code, o->value));
-}
-
 static void t_map_basic(struct kata_ctx *k)
 {
 	long in[6] = { 1, 2, 3, 4, 5, 6 };
@@ -107,12 +42,13 @@ static void t_map_basic(struct kata_ctx *k)
 		     "share and writes results into a pipe; the parent reads "
 		     "them back and waitpid()s every child");
 	kata_expect_int(k, "proc_map(x * 2 over 1..5, 2 processes)",
-			run_map(k, w_double, in, 5, 2, out), 0);
+			ch_map(k, w_double, in, 5, 2, out), 0);
 	for (size_t i = 0; i < 5; i++)
-		expect_res(k, "x * 2 over 1..5", out, i, PROC_OK, 0, in[i] * 2);
+		ch_expect_result(k, "x * 2 over 1..5", out, i, PROC_OK, 0,
+				 in[i] * 2);
 	ch_expect_none(k, "after proc_map returned");
 	kata_expect_int(k, "proc_map(getpid over 6 inputs, 3 processes)",
-			run_map(k, w_pid, in, 6, 3, out), 0);
+			ch_map(k, w_pid, in, 6, 3, out), 0);
 	for (size_t i = 0; i < 6; i++) {
 		KATA_REQUIRE(k, out[i].value != getpid(), "input %zu ran in "
 			     "the test process itself (pid %ld): proc_map "
@@ -143,9 +79,10 @@ static void t_map_order(struct kata_ctx *k)
 		     "belongs at out[c + j * w], whatever order they arrive "
 		     "in (Pool.map keeps the input order)");
 	kata_expect_int(k, "proc_map(x * x + 1, 4 processes)",
-			run_map(k, w_mix, in, n, 4, out), 0);
+			ch_map(k, w_mix, in, n, 4, out), 0);
 	for (size_t i = 0; i < n; i++)
-		expect_res(k, "x * x + 1", out, i, PROC_OK, 0, w_mix(in[i]));
+		ch_expect_result(k, "x * x + 1", out, i, PROC_OK, 0,
+				 w_mix(in[i]));
 	ch_expect_none(k, "after proc_map returned");
 	free(in);
 	free(out);
@@ -161,19 +98,23 @@ static void t_map_edges(struct kata_ctx *k)
 	kata_concept(k, "no more children than inputs; nothing to do means "
 		     "no process at all; a bad argument is -EINVAL");
 	kata_expect_int(k, "proc_map(3 inputs, 8 processes)",
-			run_map(k, w_pid, in, 3, 8, out), 0);
+			ch_map(k, w_pid, in, 3, 8, out), 0);
 	KATA_REQUIRE(k, out[0].value != out[1].value && out[1].value !=
 		     out[2].value && out[0].value != out[2].value, "3 inputs "
 		     "with 8 processes: expected 3 children, one input each; "
 		     "got pids %ld %ld %ld", out[0].value, out[1].value,
 		     out[2].value);
-	kata_expect_int(k, "proc_map(0 inputs)", run_map(k, w_pid, in, 0, 4,
+	kata_expect_int(k, "proc_map(0 inputs)", ch_map(k, w_pid, in, 0, 4,
 							 out), 0);
 	kata_expect_int(k, "proc_map(nproc 0)", map(w_pid, in, 3, 0, out),
 			-EINVAL);
 	kata_expect_int(k, "proc_map(nproc PROC_MAX_WORKERS + 1)",
 			map(w_pid, in, 3, PROC_MAX_WORKERS + 1, out), -EINVAL);
 	kata_expect_int(k, "proc_map(fn NULL)", map(NULL, in, 3, 2, out),
+			-EINVAL);
+	kata_expect_int(k, "proc_map(in NULL)", map(w_pid, NULL, 3, 2, out),
+			-EINVAL);
+	kata_expect_int(k, "proc_map(out NULL)", map(w_pid, in, 3, 2, NULL),
 			-EINVAL);
 	ch_guard(k, "proc_map");
 	ch_expect_none(k, "after these proc_map calls");
@@ -193,16 +134,18 @@ static void t_map_crash(struct kata_ctx *k)
 		     "inputs it never reported carry that signal or status");
 	kata_expect_int(k, "proc_map(40 inputs, 4 processes, input 13 "
 			"crashes its child, input 22 exits with status 3): "
-			"the inputs not PROC_OK", run_map(k, w_crash, in, 40,
+			"the inputs not PROC_OK", ch_map(k, w_crash, in, 40,
 							   4, out), 12);
 	for (size_t i = 0; i < 40; i++) {
 		if (i % 4 == 1 && i >= W_SEGV)
-			expect_res(k, what, out, i, PROC_SIGNALED, SIGSEGV, 0);
+			ch_expect_result(k, what, out, i, PROC_SIGNALED,
+					 SIGSEGV, 0);
 		else if (i % 4 == 2 && i >= W_EXIT)
-			expect_res(k, what, out, i, PROC_EXITED, W_EXIT_CODE,
-				   0);
+			ch_expect_result(k, what, out, i, PROC_EXITED,
+					 W_EXIT_CODE, 0);
 		else
-			expect_res(k, what, out, i, PROC_OK, 0, in[i] + 100);
+			ch_expect_result(k, what, out, i, PROC_OK, 0,
+					 in[i] + 100);
 	}
 	ch_expect_none(k, "after proc_map returned");
 }
@@ -220,7 +163,7 @@ static void t_map_no_leaks(struct kata_ctx *k)
 		     "after call");
 	for (long i = 0; i < rounds; i++)
 		kata_expect_int(k, "proc_map(x * 2, 8 inputs, 4 processes)",
-				run_map(k, w_double, in, 8, 4, out), 0);
+				ch_map(k, w_double, in, 8, 4, out), 0);
 	kata_expect_int(k, "descriptors open in the test process after "
 			"many proc_map calls (close each pipe's read end "
 			"once you have read it to end-of-file)",
@@ -250,20 +193,23 @@ static long alive(struct kata_ctx *k, struct proc *p)
 	struct call c = { .fn = call_alive, .what = "proc_is_alive",
 			  .p = p };
 
-	ch_run(k, &c, ch_ms(k, 1000), ": it must never block; "
+	ch_run(k, &c, ch_ms(k, 500), ": it must never block; "
 	       "waitpid(pid, &st, WNOHANG) only looks");
 	return c.r;
 }
 
-static double join(struct kata_ctx *k, struct proc *p, int ms, int limit)
+/* proc_join(p, ms) within limit ms, which must return want. */
+static double join(struct kata_ctx *k, struct proc *p, int ms, int limit,
+		   int want)
 {
 	struct call c = { .fn = call_join, .what = "proc_join", .p = p,
 			  .ms = ms };
 	double el = ch_run(k, &c, limit, ": the child had ended, or the "
-			   "timeout had passed");
+			   "timeout had passed (wait for the child, do not "
+			   "sleep the timeout out)");
 
 	kata_expect_int(k, ms < 0 ? "proc_join(p, -1)" : "proc_join", c.r,
-			ms < 0 ? 0 : -ETIMEDOUT);
+			want);
 	return el;
 }
 
@@ -288,15 +234,22 @@ static void t_life_join(struct kata_ctx *k)
 	kata_concept(k, "join = waitpid(): it waits for the child and "
 		     "collects its exit status; with a timeout it gives up "
 		     "and leaves the child running");
+	kata_expect_int(k, "proc_start(p, NULL, ..)",
+			KATA_SYM(k, proc_start)(&p, NULL, NULL, 0), -EINVAL);
+	kata_expect_int(k, "proc_start with flags 2 (unknown)",
+			KATA_SYM(k, proc_start)(&p, f_plain, &fds[1], 2),
+			-EINVAL);
+	ch_guard(k, "proc_start");
+	ch_expect_none(k, "after proc_start refused its arguments");
 	start(k, &p, f_wait_byte, &fds[0], 0);
 	kata_expect_int(k, "proc_is_alive while the child waits",
 			alive(k, &p), 1);
-	el = join(k, &p, 100, ch_ms(k, 2100));
+	el = join(k, &p, 100, ch_ms(k, 2100), -ETIMEDOUT);
 	KATA_REQUIRE(k, el >= 90 && !p.reaped, "proc_join(p, 100) gave up "
 		     "after %.0f ms (reaped %d): it must wait the whole "
 		     "timeout, and not reap a running child", el, p.reaped);
 	KATA_REQUIRE(k, write(fds[1], "g", 1) == 1, "grader: write failed");
-	join(k, &p, -1, ch_ms(k, 1000));
+	join(k, &p, ch_ms(k, 5000), ch_ms(k, 500), 0);
 	expect_end(k, "after the child returned 7 and proc_join", &p, 7, 0);
 	kata_expect_int(k, "proc_is_alive after proc_join", alive(k, &p), 0);
 	kata_expect_int(k, "proc_join(p, 0) again",
@@ -313,10 +266,10 @@ static void t_life_status(struct kata_ctx *k)
 		     "WIFEXITED/WEXITSTATUS or WIFSIGNALED/WTERMSIG; and a "
 		     "child that has ended stays a zombie until reaped");
 	start(k, &p, f_segv, NULL, 0);
-	join(k, &p, -1, ch_ms(k, 3000));
+	join(k, &p, -1, ch_ms(k, 3000), 0);
 	expect_end(k, "a child killed by SIGSEGV", &p, -1, SIGSEGV);
 	start(k, &p, f_return, (void *)(intptr_t)300, 0);
-	join(k, &p, -1, ch_ms(k, 3000));
+	join(k, &p, -1, ch_ms(k, 3000), 0);
 	expect_end(k, "a child whose fn returned 300 (300 & 0xff is 44)", &p,
 		   44, 0);
 	start(k, &p, f_return, NULL, 0);
@@ -377,7 +330,7 @@ static void t_terminate_escalate(struct kata_ctx *k)
 		     "SIGKILL, which nothing can catch or ignore, then reap");
 	start(k, &p, f_ignore_term, &fds[1], 0);
 	ch_ready(k, fds[0], "the child that ignores SIGTERM");
-	el = terminate(k, &p, grace, grace + ch_ms(k, 1000), ": the child "
+	el = terminate(k, &p, grace, grace + ch_ms(k, 500), ": the child "
 		       "ignores SIGTERM, so after grace_ms send SIGKILL");
 	KATA_REQUIRE(k, el >= grace * 0.9, "proc_terminate(p, %d) returned "
 		     "after %.0f ms: the child deserved the whole grace "
@@ -451,10 +404,10 @@ static void t_life_daemon(struct kata_ctx *k)
 	KATA_REQUIRE(k, net_wait_readable(out[0], 1000) == 1 &&
 		     read(out[0], pids, sizeof(pids)) == sizeof(pids),
 		     "grader: the helper sent no pids");
-	KATA_REQUIRE(k, ch_wait_dead(pids[0], ch_ms(k, 1000)), "the "
+	KATA_REQUIRE(k, ch_wait_dead(pids[0], ch_ms(k, 500)), "the "
 		     "PROC_DAEMON child (pid %d) still runs %d ms after its "
 		     "parent ended: in the child, prctl(PR_SET_PDEATHSIG, "
-		     "SIGKILL)", (int)pids[0], ch_ms(k, 1000));
+		     "SIGKILL)", (int)pids[0], ch_ms(k, 500));
 	st = ch_state(pids[1]);
 	kill(pids[1], SIGKILL);
 	KATA_REQUIRE(k, st && st != 'Z', "the child started without "
@@ -503,6 +456,8 @@ static const struct kata_test tests[] = {
 	  "it", t_terminate_ended, 0, 1, "life_join" },
 	{ "life_daemon", "a PROC_DAEMON child dies with its parent; others "
 	  "do not", t_life_daemon, 0, 1, "life_join" },
+	{ "ticket_held", "ticket_buy holds the lock until it has written",
+	  t_ticket_held, 0, 1, "ticket_lock" },
 	{ 0 }
 };
 

@@ -6,7 +6,8 @@
  * learner's code, each ticking a progress counter.  watchdog.c (wd_*):
  * when a worker stops ticking, names the lock cycle (or says why there is
  * none) instead of just timing out.  transfers.c (xfer_*): what the bank
- * tests' workers and hooks do.  rlock.c (rl_*): what the recursive lock
+ * tests' workers and hooks do.  probe.c (probe_*): one call made while the
+ * test holds an account lock.  rlock.c (rl_*): what the recursive lock
  * tests' threads do.
  */
 #ifndef DEADLOCK_GRADER_H
@@ -105,6 +106,12 @@ void crew_solo(struct crew *c, void (*body)(struct worker *w));
 /* Fails the test saying why c made no progress for ms: names the cycle. */
 _Noreturn void wd_diagnose(struct crew *c, double ms);
 
+/* The address thread tid waits on in futex(), or 0 when it does not. */
+unsigned long wd_futex_addr(pid_t tid);
+
+/* The account whose lock thread tid waits for, or -1. */
+int wd_waits_for(struct bank *b, pid_t tid);
+
 /* ---- transfers.c -------------------------------------------------------- */
 
 /* Worker bodies of the bank tests. */
@@ -126,6 +133,30 @@ void xfer_hook_count(struct bank *b, int from, int to, void *arg);
 void xfer_hook_meet(struct bank *b, int from, int to, void *arg);
 void xfer_hook_stress(struct bank *b, int from, int to, void *arg);
 
+/* ---- probe.c ------------------------------------------------------------ */
+
+/* One learner call made while the test thread holds an account lock. */
+struct probe {
+	struct kata_ctx *k;
+	struct bank *b;
+	bool total;			/* bank_total, else bank_transfer */
+	int from, to;
+	long amount;
+	long result;			/* what the call returned */
+	pthread_t t;
+	_Atomic pid_t tid;
+	_Atomic bool done;
+};
+
+/* Starts p's call; returns once it waits in futex() or has returned. */
+void probe_start(struct probe *p);
+
+/* The first account in first..last whose lock is held, or -1. */
+int probe_held(struct probe *p, int first, int last);
+
+/* Joins p's call (bounded); fails the test if it does not return. */
+void probe_finish(struct probe *p);
+
 /* ---- rlock.c ------------------------------------------------------------ */
 
 /* Worker bodies of the recursive lock tests. */
@@ -140,6 +171,13 @@ void rl_start_contender(struct crew *c, pthread_t *t);
 
 /* Fails the test if the contender got the lock (why: when). */
 void rl_expect_blocked(struct crew *c, const char *why);
+
+/*
+ * A spurious wakeup for the contender: broadcasts c->l->c while holding
+ * c->l->m, then waits (bounded) until it sleeps on c->l->c again or has
+ * the lock.
+ */
+void rl_spurious(struct crew *c);
 
 /* Fails the test unless the contender gets the lock and finishes. */
 void rl_finish_contender(struct crew *c, pthread_t t);

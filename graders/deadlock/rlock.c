@@ -4,7 +4,7 @@
  * Worker bodies: rl_reenter (the owner acquires again) and rl_nested (the
  * seed's lost update, guarded by nested acquires).  The contender, a
  * second thread that wants the lock while the test thread owns it:
- * rl_start_contender, rl_expect_blocked, rl_finish_contender.
+ * rl_start_contender, rl_spurious, rl_expect_blocked, rl_finish_contender.
  */
 #define _GNU_SOURCE
 #include "deadlock_grader.h"
@@ -53,6 +53,28 @@ static void *contender(void *arg)
 	return NULL;
 }
 
+/* True when the contender sleeps in futex() on a word inside [p, p+len). */
+static bool contender_on(struct crew *c, const void *p, size_t len)
+{
+	unsigned long a = wd_futex_addr(c->w[0].tid), lo = (unsigned long)p;
+
+	return a >= lo && a < lo + len;
+}
+
+/*
+ * Polls, at most ms (scaled), until the contender has the lock or sleeps
+ * on [p, p + len).
+ */
+static void until_contender_on(struct crew *c, const void *p, size_t len,
+			       unsigned ms)
+{
+	uint64_t start = timing_now_ns();
+
+	while (!c->w[0].progress && !contender_on(c, p, len) &&
+	       timing_ms_since(start) < ms * kata_scale(c->k))
+		timing_sleep_ms(1);
+}
+
 void rl_start_contender(struct crew *c, pthread_t *t)
 {
 	uint64_t start = timing_now_ns();
@@ -61,14 +83,24 @@ void rl_start_contender(struct crew *c, pthread_t *t)
 		kata_fail(c->k, "could not start a grader thread");
 	while (!c->w[0].tid && timing_ms_since(start) < 1000)
 		timing_sleep_ms(1);
-	thread_wait_sleeping(c->w[0].tid, (int)(500 * kata_scale(c->k)));
-	timing_sleep_ms((unsigned)(50 * kata_scale(c->k)));
+	until_contender_on(c, &c->l->c, sizeof(c->l->c), 500);
 }
 
 void rl_expect_blocked(struct crew *c, const char *why)
 {
 	if (c->w[0].progress)
 		kata_fail(c->k, "a second thread acquired the lock %s", why);
+}
+
+void rl_spurious(struct crew *c)
+{
+	struct rlock *l = c->l;
+
+	pthread_mutex_lock(&l->m);
+	pthread_cond_broadcast(&l->c);
+	until_contender_on(c, &l->m, sizeof(l->m), 100);
+	pthread_mutex_unlock(&l->m);
+	until_contender_on(c, &l->c, sizeof(l->c), 1000);
 }
 
 void rl_finish_contender(struct crew *c, pthread_t t)

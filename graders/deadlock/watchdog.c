@@ -2,13 +2,14 @@
  * watchdog.c (deadlock grader): says why a crew stopped making progress,
  * instead of just timing out.
  *
- * Entry point: wd_diagnose.  It reads /proc/self/task/<tid>/syscall for
- * each worker (a thread blocked in futex() shows the lock word's address
- * as its first argument), maps that address back to an account, reads
- * each account lock's owner, and names the cycle of threads that each
- * hold a lock the next one waits for; or says that a thread waits for a
- * lock it holds itself, that a lock was left locked, or that no thread
- * waits for a lock at all.
+ * Entry points: wd_futex_addr and wd_waits_for, which lock a blocked
+ * thread waits for; wd_diagnose.  It reads /proc/self/task/<tid>/syscall
+ * for each worker (a thread blocked in futex() shows the lock word's
+ * address as its first argument), maps that address back to an account,
+ * reads each account lock's owner, and names the cycle of threads that
+ * each hold a lock the next one waits for; or says that a thread waits
+ * for a lock it holds itself, that a lock was left locked, or that no
+ * thread waits for a lock at all.
  */
 #define _GNU_SOURCE
 #include "deadlock_grader.h"
@@ -28,8 +29,7 @@ static int account_at(struct bank *b, unsigned long addr)
 	return -1;
 }
 
-/* The account tid waits for in futex(), or -1 when it does not. */
-static int waits_for(struct bank *b, pid_t tid)
+unsigned long wd_futex_addr(pid_t tid)
 {
 	char path[64], buf[256];
 	unsigned long addr;
@@ -39,13 +39,20 @@ static int waits_for(struct bank *b, pid_t tid)
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
 	if (!(f = fopen(path, "re")))
-		return -1;
+		return 0;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
 	if (sscanf(buf, "%ld %lx", &nr, &addr) != 2 || nr != SYS_futex)
-		return -1;
-	return account_at(b, addr);
+		return 0;
+	return addr;
+}
+
+int wd_waits_for(struct bank *b, pid_t tid)
+{
+	unsigned long addr = wd_futex_addr(tid);
+
+	return addr ? account_at(b, addr) : -1;
 }
 
 /*
@@ -115,7 +122,7 @@ _Noreturn void wd_diagnose(struct crew *c, double ms)
 	for (int i = 0; i < c->n; i++) {
 		wait[i] = -1;
 		if (!c->w[i].done && c->w[i].tid)
-			wait[i] = waits_for(c->b, c->w[i].tid);
+			wait[i] = wd_waits_for(c->b, c->w[i].tid);
 		blocked += wait[i] >= 0;
 	}
 	for (int i = 0; i < c->n; i++)

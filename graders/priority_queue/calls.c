@@ -4,11 +4,16 @@
  * see what it returned; and the yardstick for the timed calls, a plain
  * CLOCK_MONOTONIC pthread_cond_timedwait measured in the same run.
  *
- * Entry points: call_start, call_late, call_blocked, call_done,
+ * Entry points: call_start, call_late, call_blocked, call_resettle,
+ * call_done;
+ * call_park and call_unpark, which hold waiting calls in a signal handler
+ * as if the scheduler had not run them; call_ref_start and
  * call_check_duration.
  */
+#define _GNU_SOURCE
 #include "priority_queue_grader.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -94,6 +99,62 @@ void call_done(struct kata_ctx *k, struct call *c, int want,
 			  after, w, kata_strres(c->r));
 }
 
+void call_resettle(struct kata_ctx *k, struct call *c)
+{
+	uint64_t t0 = timing_now_ns();
+
+	while (!atomic_load(&c->done) &&
+	       thread_wait_sleeping(atomic_load(&c->tid), 1) &&
+	       timing_ms_since(t0) < 1000 * kata_scale(k))
+		;
+}
+
+/* ---- parking: a woken call that does not run yet ------------------------ */
+
+static atomic_int parked;
+static atomic_bool unpark;
+
+/* SIGUSR2 handler: stays (async-signal-safe sleeps) until call_unpark. */
+static void park_here(int sig)
+{
+	struct timespec ms = { 0, 1000000 };
+
+	(void)sig;
+	atomic_fetch_add(&parked, 1);
+	while (!atomic_load(&unpark))
+		nanosleep(&ms, NULL);
+	atomic_fetch_sub(&parked, 1);
+}
+
+void call_park(struct kata_ctx *k, struct call *c, int n)
+{
+	struct sigaction sa = { .sa_handler = park_here,
+				.sa_flags = SA_RESTART };
+	uint64_t t0 = timing_now_ns();
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
+	atomic_store(&unpark, false);
+	for (int i = 0; i < n; i++)
+		pthread_kill(c[i].t, SIGUSR2);
+	while (atomic_load(&parked) < n)
+		if (timing_ms_since(t0) > 1000 * kata_scale(k))
+			kata_fail(k, "the grader could not hold its waiting "
+				  "threads in a signal handler");
+		else
+			timing_sleep_ms(1);
+}
+
+void call_unpark(struct kata_ctx *k)
+{
+	uint64_t t0 = timing_now_ns();
+
+	atomic_store(&unpark, true);
+	while (atomic_load(&parked) > 0 &&
+	       timing_ms_since(t0) < 1000 * kata_scale(k))
+		timing_sleep_ms(1);
+}
+
 /* ---- the yardstick of the timed calls ----------------------------------- */
 
 /* The yardstick: the grader's own CLOCK_MONOTONIC timed wait of ms. */
@@ -117,14 +178,34 @@ static double ref_wait_ms(unsigned ms)
 	return timing_ms_since(t0);
 }
 
-void call_check_duration(struct kata_ctx *k, const char *what, double got,
-			 unsigned ms)
+/* The reference thread (arg: its struct ref): one timed wait, measured. */
+static void *ref_main(void *arg)
 {
-	double ref = ref_wait_ms(ms);
-	double late = ms + (ref - ms + 50 + ms) * kata_scale(k);
+	struct ref *r = arg;
 
+	r->took = ref_wait_ms(r->ms);
+	return NULL;
+}
+
+void call_ref_start(struct kata_ctx *k, struct ref *r, unsigned ms)
+{
+	*r = (struct ref){ .ms = ms };
+	KATA_REQUIRE(k, !thread_start(&r->t, "reference", ref_main, r),
+		     "could not start a grader thread");
+}
+
+void call_check_duration(struct kata_ctx *k, struct ref *r,
+			 const char *what, double got)
+{
+	unsigned ms = r->ms;
+	double late;
+
+	KATA_REQUIRE(k, !thread_join_timeout(r->t, (int)(50 * ms *
+		     kata_scale(k)), NULL), "the grader's own %u ms timed "
+		     "wait did not end: is the machine overloaded?", ms);
+	late = ms + ((r->took - ms) * 4 + 50 + ms) * kata_scale(k);
 	kata_note(k, "%s(%u ms) took %.1f ms; a plain pthread_cond_timedwait "
-		  "took %.1f ms", what, ms, got, ref);
+		  "beside it took %.1f ms", what, ms, got, r->took);
 	if (got < ms - 0.5)
 		kata_fail(k, "%s(%u ms) on a queue that stays %s returned "
 			  "after %.1f ms: expected at least %u ms (a deadline "

@@ -4,9 +4,9 @@
  * not part of any API.
  *
  * calls.c (call_*): a queue call run in a grader thread so that the test can
- * watch it wait, and the timing yardstick of the timed calls.  stress.c
- * (stress_*): the producer/consumer stress and its plain mutex+condvar ring
- * measured beside it.
+ * watch it wait (and hold it, woken, before it runs), and the timing
+ * yardstick of the timed calls.  stress.c (stress_*): the producer/consumer
+ * stress and its plain mutex+condvar ring measured beside it.
  */
 #ifndef PRIORITY_QUEUE_GRADER_H
 #define PRIORITY_QUEUE_GRADER_H
@@ -55,13 +55,41 @@ void call_start(struct kata_ctx *k, struct call *c, struct pq *q, enum op op,
 void call_blocked(struct kata_ctx *k, struct call *c, struct pq *q,
 		  enum op op, void *item);
 
+/*
+ * After c, asleep, was woken (and its item taken by another thread):
+ * waits, bounded, until it has returned or sleeps again.
+ */
+void call_resettle(struct kata_ctx *k, struct call *c);
+
 /* Waits for c to return and checks its result. */
 void call_done(struct kata_ctx *k, struct call *c, int want,
 	       const char *after);
 
-/* Fails when got (ms) is early or later than the yardstick allows. */
-void call_check_duration(struct kata_ctx *k, const char *what, double got,
-			 unsigned ms);
+/*
+ * Holds the n waiting calls c[0..n-1] in a SIGUSR2 handler (returns once
+ * they all are there): woken, they cannot run until call_unpark.
+ */
+void call_park(struct kata_ctx *k, struct call *c, int n);
+
+/* Lets the parked calls go on (waits, bounded, until they left). */
+void call_unpark(struct kata_ctx *k);
+
+/* The yardstick: a plain timed wait of ms, run beside a learner's call. */
+struct ref {
+	unsigned ms;
+	double took;
+	pthread_t t;
+};
+
+/* Starts the yardstick's timed wait of ms in a grader thread. */
+void call_ref_start(struct kata_ctx *k, struct ref *r, unsigned ms);
+
+/*
+ * Joins r; fails when got (ms, a learner's timed call of r->ms) is early,
+ * or later than r's own wait allows.
+ */
+void call_check_duration(struct kata_ctx *k, struct ref *r,
+			 const char *what, double got);
 
 /* ---- stress.c ------------------------------------------------------------ */
 

@@ -6,7 +6,8 @@
  * the parent's pid): after a learner function returns, none may be left,
  * neither a zombie (ended, never waited for) nor one still running.  Each
  * learner call that can block runs in a grader thread, so a hang becomes
- * a failed check with a sentence instead of the test's deadline.
+ * a failed check with a sentence instead of the test's deadline: ch_map
+ * calls proc_map that way, ch_expect_result checks one of its results.
  * Entry points: see proc_grader.h.
  */
 #define _GNU_SOURCE
@@ -16,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,4 +307,71 @@ void ch_pipe(struct kata_ctx *k, int fds[2])
 {
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		kata_fail(k, "grader: pipe: %s", kata_strres(-errno));
+}
+
+/* ---- proc_map, with a deadline ----------------------------------------- */
+
+static const char *hang_map = ": it reads each pipe until end-of-file, "
+	"which comes only when every write end is closed.  Close the write "
+	"end in the parent right after fork() (and in later children)";
+
+static void nothing(void *arg)
+{
+	(void)arg;
+}
+
+/* The time the grader itself needs to fork and reap n children. */
+static double fork_ref_ms(struct kata_ctx *k, unsigned n)
+{
+	uint64_t t0 = timing_now_ns();
+	pid_t pids[PROC_MAX_WORKERS];
+
+	for (unsigned i = 0; i < n; i++)
+		pids[i] = ch_fork(k, nothing, NULL);
+	for (unsigned i = 0; i < n; i++)
+		ch_reap(k, pids[i], ch_ms(k, 5000));
+	return timing_ms_since(t0);
+}
+
+long ch_map(struct kata_ctx *k, long (*fn)(long), const long *in,
+		    size_t n, unsigned nproc, struct proc_result *out)
+{
+	struct call c = { .fn = call_map, .what = "proc_map", .map_fn = fn,
+			  .in = in, .n = n, .nproc = nproc, .out = out };
+	double ref = fork_ref_ms(k, nproc < 16 ? nproc : 16);
+
+	ch_run(k, &c, ch_ms(k, 800 + 50 * ref + (double)n / 10), hang_map);
+	return c.r;
+}
+
+static const char *result_str(int state, int code, long value)
+{
+	static char b[2][96];
+	static int i;
+
+	i ^= 1;
+	if (state == PROC_OK)
+		snprintf(b[i], sizeof(b[i]), "{PROC_OK, value %ld}", value);
+	else if (state == PROC_SIGNALED)
+		snprintf(b[i], sizeof(b[i]), "{PROC_SIGNALED, SIG%s}",
+			 sigabbrev_np(code) ? sigabbrev_np(code) : "?");
+	else if (state == PROC_EXITED)
+		snprintf(b[i], sizeof(b[i]), "{PROC_EXITED, status %d}", code);
+	else
+		snprintf(b[i], sizeof(b[i]), "{state %d?, code %d}", state,
+			 code);
+	return b[i];
+}
+
+void ch_expect_result(struct kata_ctx *k, const char *what,
+		       const struct proc_result *out, size_t i, int state,
+		       int code, long value)
+{
+	const struct proc_result *o = &out[i];
+
+	if (o->state != state || o->code != code ||
+	    (state == PROC_OK && o->value != value))
+		kata_fail(k, "%s: out[%zu]: expected %s, got %s", what, i,
+			  result_str(state, code, value),
+			  result_str(o->state, o->code, o->value));
 }

@@ -120,11 +120,25 @@ void ch_ready(struct kata_ctx *k, int fd, const char *who);
 /* A pipe with both ends close-on-exec; fails the test on error. */
 void ch_pipe(struct kata_ctx *k, int fds[2]);
 
+/*
+ * Runs proc_map(fn, in, n, nproc, out) with a deadline scaled from the
+ * time the grader itself needs to fork and reap nproc children; returns
+ * its result.
+ */
+long ch_map(struct kata_ctx *k, long (*fn)(long), const long *in, size_t n,
+	    unsigned nproc, struct proc_result *out);
+
+/* Fails unless out[i] is {state, code, value} (value only if PROC_OK). */
+void ch_expect_result(struct kata_ctx *k, const char *what,
+		      const struct proc_result *out, size_t i, int state,
+		      int code, long value);
+
 /* ---- shared.c: the ticket and counter tests -------------------------- */
 
 void t_ticket_buy(struct kata_ctx *k);
 void t_ticket_bad_file(struct kata_ctx *k);
 void t_ticket_lock(struct kata_ctx *k);
+void t_ticket_held(struct kata_ctx *k);
 void t_ticket_race(struct kata_ctx *k);
 void t_ticket_sale(struct kata_ctx *k);
 void t_counter_shared(struct kata_ctx *k);

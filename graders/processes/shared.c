@@ -85,6 +85,20 @@ static void tk_expect_text(struct kata_ctx *k, const char *path,
 		     n < 0 ? "(cannot read it)" : quote(got));
 }
 
+/* True when the file holds exactly TICKET_FORMAT of count. */
+static bool tk_holds(const char *path, int count)
+{
+	char want[64], got[128];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, got, sizeof(got) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	got[n > 0 ? n : 0] = '\0';
+	snprintf(want, sizeof(want), TICKET_FORMAT, count);
+	return !strcmp(got, want);
+}
+
 static void tk_expect(struct kata_ctx *k, const char *path, int count,
 		      const char *when)
 {
@@ -127,7 +141,8 @@ void t_ticket_buy(struct kata_ctx *k)
 void t_ticket_bad_file(struct kata_ctx *k)
 {
 	static const char *bad[] = { "garbage\n", "", "{\"count\": -3}\n",
-		"{\"count\": }\n" };
+		"{\"count\": }\n", "{\"count\": 1000001}\n",
+		"{\"count\":3}\n" };
 	const char *path = tk_path(k, "Ticket_SQL.txt");
 
 	ch_init(k);
@@ -177,6 +192,39 @@ void t_ticket_lock(struct kata_ctx *k)
 	close(fd);		/* releases the lock */
 	ch_finish(k, &c, ch_ms(k, 3000), ": the lock had been released");
 	kata_expect_int(k, "ticket_buy once the lock was released", c.r, 3);
+	tk_expect(k, path, 2, "after that purchase");
+}
+
+void t_ticket_held(struct kata_ctx *k)
+{
+	const char *path = tk_path(k, "Ticket_SQL.txt");
+	unsigned think = (unsigned)ch_ms(k, 200) * 1000;
+	struct call c = { .fn = call_buy, .what = "ticket_buy", .path = path,
+			  .think = think };
+	bool thinking;
+	int fd, r;
+
+	ch_init(k);
+	tk_put_count(k, path, 3);
+	kata_concept(k, "the lock covers the whole purchase: read, think, "
+		     "write; let go before the write and another buyer reads "
+		     "the old count while you think, and sells it again");
+	ch_start(k, &c);
+	thinking = ch_wait_blocked(&c, ch_ms(k, 1000));
+	KATA_REQUIRE(k, thinking, "ticket_buy(path, %u) returned %s at once: "
+		     "it must wait think_us between reading and writing",
+		     think, kata_strres((int)c.r));
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	KATA_REQUIRE(k, fd >= 0, "grader: cannot open %s", path);
+	r = flock(fd, LOCK_EX | LOCK_NB) ? -errno : 0;
+	/* free: fine only if the purchase was complete (the count is 2) */
+	KATA_REQUIRE(k, r || !tk_holds(path, 3), "while ticket_buy was "
+		     "thinking (it had read the count 3, not yet written 2), "
+		     "the grader's flock(LOCK_EX | LOCK_NB) got the lock: hold "
+		     "it from the read until the new count is written");
+	close(fd);	/* releases the lock if the grader got it */
+	ch_finish(k, &c, ch_ms(k, 3000), ": it had thought for long enough");
+	kata_expect_int(k, "ticket_buy", c.r, 3);
 	tk_expect(k, path, 2, "after that purchase");
 }
 
@@ -304,6 +352,9 @@ void t_ticket_sale(struct kata_ctx *k)
 		  bought[0], bought[1], bought[2], bought[3], bought[4]);
 	kata_expect_int(k, "ticket_sale(0 buyers)",
 			tk_sale(k, path, 0, 0, bought, limit), -EINVAL);
+	kata_expect_int(k, "ticket_sale(TICKET_MAX_BUYERS + 1 buyers)",
+			tk_sale(k, path, TICKET_MAX_BUYERS + 1, 0, bought,
+				limit), -EINVAL);
 	kata_expect_int(k, "ticket_sale on a missing file",
 			tk_sale(k, tk_path(k, "no-such-file"), 3, 0, bought,
 				limit), -ENOENT);
@@ -408,7 +459,7 @@ void t_counter_lock(struct kata_ctx *k)
 	kata_expect_int(k, "c->value while another process held the lock",
 			h.c->value, 10);
 	KATA_REQUIRE(k, write(go[1], "g", 1) == 1, "grader: write failed");
-	ch_finish(k, &c, ch_ms(k, 1000), " after the other process unlocked "
+	ch_finish(k, &c, ch_ms(k, 500), " after the other process unlocked "
 		  "c->lock: was the mutex made PTHREAD_PROCESS_SHARED?  A "
 		  "private mutex's wake-up never reaches another process");
 	kata_expect_int(k, "counter_add", c.r, 0);

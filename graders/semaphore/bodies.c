@@ -1,7 +1,6 @@
 /*
  * bodies.c (semaphore grader): what the grader threads of a run do (arg:
- * the struct run); all but body_late_post first take an index with
- * run_next_id.
+ * the struct run); each first takes an index with run_next_id.
  *
  * body_waiter and body_event_waiter wait once and count themselves in
  * u->returned; body_visitor is the seed's Semaphore(3) visitor;
@@ -9,15 +8,13 @@
  * body_racing_poster posts u->rounds times as fast as it can, once four
  * of them have started;
  * body_poster and body_taker post and wait u->rounds times, ticking
- * u->progress; body_late_post posts once after 30 ms.
+ * u->progress.
  */
 #define _GNU_SOURCE
 #include "semaphore_grader.h"
 
 #include <sched.h>
 #include <unistd.h>
-
-#include "timing.h"
 
 void *body_waiter(void *arg)
 {
@@ -56,10 +53,6 @@ void *body_visitor(void *arg)
 	return NULL;
 }
 
-/*
- * Posts in bursts, pausing while many permits are free: takers must sleep
- * now and then, and posters collide with each other and with them.
- */
 void *body_post_once(void *arg)
 {
 	struct run *u = arg;
@@ -86,6 +79,10 @@ void *body_racing_poster(void *arg)
 	return NULL;
 }
 
+/*
+ * Posts in bursts, pausing while many permits are free: takers must sleep
+ * now and then, and posters collide with each other and with them.
+ */
 void *body_poster(void *arg)
 {
 	struct run *u = arg;
@@ -116,15 +113,6 @@ void *body_taker(void *arg)
 				  kata_strres(r));
 		u->progress[id]++;
 	}
-	return NULL;
-}
-
-void *body_late_post(void *arg)
-{
-	struct run *u = arg;
-
-	timing_sleep_ms(30);
-	learner.post(&u->s);
 	return NULL;
 }
 

@@ -7,10 +7,16 @@
  * threads, each taking an index with run_next_id; the test thread then
  * waits for them with deadlines: run_until_blocked, run_settle,
  * run_join_all, and run_watch, which reports a lost wakeup as such rather
- * than as a timeout.
+ * than as a timeout.  run_until_futex tells which lock or condition
+ * variable a thread sleeps on; run_spurious wakes waiters for nothing.
  */
 #define _GNU_SOURCE
 #include "semaphore_grader.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "thread.h"
 #include "timing.h"
@@ -90,26 +96,26 @@ bool run_join_all(struct run *u, unsigned ms)
 	return true;
 }
 
-void run_until_blocked(struct run *u, int first, int count)
+void run_until_blocked(struct run *u, int first, int count, const void *p,
+		       size_t len)
 {
 	uint64_t start = timing_now_ns();
 
 	while (atomic_load(&u->ids) < count &&
-	       timing_ms_since(start) < 1000)
+	       timing_ms_since(start) < 1000 * kata_scale(u->k))
 		timing_sleep_ms(1);
-	for (int i = first; i < count; i++)
-		thread_wait_sleeping(u->tid[i], (int)(500 * kata_scale(u->k)));
-	timing_sleep_ms((unsigned)(30 * kata_scale(u->k)));
+	run_until_futex(u, first, count, p, len, 500);
 }
 
-int run_settle(struct run *u, int want)
+int run_settle(struct run *u, int want, unsigned extra_ms)
 {
 	uint64_t start = timing_now_ns();
 
 	while (atomic_load(&u->returned) < want &&
 	       timing_ms_since(start) < 1000 * kata_scale(u->k))
 		timing_sleep_ms(1);
-	timing_sleep_ms((unsigned)(50 * kata_scale(u->k)));
+	if (extra_ms)
+		timing_sleep_ms((unsigned)(extra_ms * kata_scale(u->k)));
 	return atomic_load(&u->returned);
 }
 
@@ -134,4 +140,59 @@ void run_watch(struct run *u, unsigned stall_ms)
 				  timing_ms_since(seen), learner.value(&u->s));
 		}
 	}
+}
+
+/*
+ * True when thread tid has exited, or waits in futex() on a word inside
+ * [p, p + len): /proc/self/task/<tid>/syscall shows the futex's address
+ * as its first argument.  A thread woken but not yet running still shows
+ * the call it is leaving; it shows a new one only after it ran.
+ */
+static bool gone_or_waits_in(pid_t tid, const void *p, size_t len)
+{
+	char path[64], buf[256];
+	unsigned long addr, lo = (unsigned long)p;
+	long nr;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
+	if (access(path, F_OK))
+		return true;
+	strcat(path, "/syscall");
+	if (!(f = fopen(path, "re")))
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return sscanf(buf, "%ld %lx", &nr, &addr) == 2 && nr == SYS_futex &&
+	       addr >= lo && addr < lo + len;
+}
+
+bool run_until_futex(struct run *u, int first, int count, const void *p,
+		     size_t len, unsigned ms)
+{
+	uint64_t start = timing_now_ns();
+	double limit = ms * kata_scale(u->k);
+	int i;
+
+	do {
+		for (i = first; i < count; i++)
+			if (!gone_or_waits_in(u->tid[i], p, len))
+				break;
+		if (i == count)
+			return true;
+		timing_sleep_ms(1);
+	} while (timing_ms_since(start) < limit);
+	return false;
+}
+
+void run_spurious(struct run *u, pthread_mutex_t *m, pthread_cond_t *c,
+		  int count)
+{
+	pthread_mutex_lock(m);
+	pthread_cond_broadcast(c);
+	run_until_futex(u, 0, count, m, sizeof(*m), 100);
+	pthread_mutex_unlock(m);
+	run_until_futex(u, 0, count, c, sizeof(*c), 1000);
 }

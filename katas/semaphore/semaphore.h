@@ -33,8 +33,11 @@
 #define SEMAPHORE_MAX 1000000000u
 
 /*
- * Suggested fields: m guards value; c is where waiters sleep (its clock
- * set to CLOCK_MONOTONIC); value is the number of free permits.
+ * m guards value; c is where waiters sleep (its clock set to
+ * CLOCK_MONOTONIC); value is the number of free permits.  The grader uses
+ * these fields: it holds m to see that a post waits for it, wakes c with
+ * nothing posted to see that a waiter checks the count again, and frees a
+ * permit itself (under m) to see that every post signals.
  */
 struct semaphore {
 	pthread_mutex_t m;
@@ -70,7 +73,10 @@ int semaphore_post(struct semaphore *s);
 /* Returns the number of free permits now (>= 0). */
 int semaphore_value(struct semaphore *s);
 
-/* Suggested fields: m guards set; c is where waiters sleep. */
+/*
+ * m guards set; c is where waiters sleep.  The grader wakes c with the
+ * flag down to see that a waiter checks the flag again.
+ */
 struct event {
 	pthread_mutex_t m;
 	pthread_cond_t c;

@@ -177,6 +177,22 @@ static void json_test(const struct kata_run *run, size_t i)
 	printf("}\n");
 }
 
+/* A failed test's failures and concept as TAP comments, kinds stripped. */
+static void tap_records(const char *p)
+{
+	while (p && *p) {
+		const char *e = strchr(p, '\x1e');
+		int len = e ? (int)(e - p) : (int)strlen(p);
+
+		if (*p == 'f' || *p == 'F' || *p == 'c') {
+			char *text = strndup(p + 1, (size_t)len - 1);
+			indented(*p == 'c' ? "# why: " : "# ", text);
+			free(text);
+		}
+		p = e ? e + 1 : NULL;
+	}
+}
+
 static void tap_test(const struct kata_run *run, size_t i)
 {
 	const struct test_result *r = &run->res[i];
@@ -187,7 +203,7 @@ static void tap_test(const struct kata_run *run, size_t i)
 		printf(" # SKIP %s", r->why.s ? r->why.s : "");
 	printf("\n");
 	if (outcome_failed(r->outcome)) {
-		indented("# ", r->log.s);
+		tap_records(r->log.s);
 		indented("# ", r->why.s);
 	}
 }

@@ -1,20 +1,19 @@
 /*
- * api.c: the child's side of a test, and the kata_* functions graders call.
+ * api.c: the child's side of a test, and the routines graders call.
  *
  * api_run_test() runs in the forked test process: it loads the learner's
- * kata .so, installs a crash reporter, runs the test and exits.  Every
- * kata_* call writes one record to the result pipe with a single write(),
- * so records from several threads never interleave (each is kept under
- * PIPE_BUF).  Kinds: o ok, n note, c concept, f fail (ends the test),
- * F soft fail, s skip (ends), r seed, x crash location, e end.
+ * kata .so, installs a crash reporter, runs the test and exits.
+ * api_run_play() does the same for `runner play`, with the terminal for
+ * input and output.  api_routines is the table of routines the runner
+ * hands every grader it loads (struct kata_api in kata/grader.h); each
+ * check becomes one record on the result pipe (record.h).
  */
 #define _GNU_SOURCE
-#include "sandbox.h"
+#include "api.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <execinfo.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +21,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
+
+#include "record.h"
 
 struct kata_ctx {
 	int fd;
@@ -38,33 +39,28 @@ struct kata_ctx {
 
 static struct kata_ctx ctx;
 
-static void put(char kind, const char *fmt, va_list ap)
+/* In play, what a person should read goes to stderr as plain text. */
+static void put_play(enum record_kind kind, const char *fmt, va_list ap)
 {
-	char buf[PIPE_BUF];
-	int n = vsnprintf(buf + 1, sizeof(buf) - 2, fmt, ap);
-
-	if (n < 0)
+	if (kind != REC_NOTE && !record_is_failure(kind) && kind != REC_SKIP)
 		return;
-	if ((size_t)n > sizeof(buf) - 3)
-		n = (int)sizeof(buf) - 3;
-	if (ctx.play) {
-		if (kind == 'f' || kind == 'F' || kind == 's' || kind == 'n')
-			dprintf(2, "%s%.*s\n", kind == 'n' ? "" : "runner: ",
-				n, buf + 1);
-		return;
-	}
-	buf[0] = kind;
-	for (int i = 1; i <= n; i++)
-		if (buf[i] == '\n')
-			buf[i] = '\x1f';
-	buf[n + 1] = '\n';
-	while (write(ctx.fd, buf, (size_t)n + 2) < 0 && errno == EINTR)
-		;
+	if (kind != REC_NOTE)
+		fputs("runner: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
 }
 
-static void putf(char kind, const char *fmt, ...)
+static void put(enum record_kind kind, const char *fmt, va_list ap)
+{
+	if (ctx.play)
+		put_play(kind, fmt, ap);
+	else
+		record_write(ctx.fd, kind, fmt, ap);
+}
+
+static void putf(enum record_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static void putf(char kind, const char *fmt, ...)
+static void putf(enum record_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -79,53 +75,58 @@ static _Noreturn void end(int code)
 	_exit(code);
 }
 
-void kata_concept(struct kata_ctx *k, const char *fmt, ...)
+static void api_concept(struct kata_ctx *k, const char *fmt, va_list ap)
+{
+	(void)k;
+	put(REC_CONCEPT, fmt ? fmt : "", ap);
+}
+
+static void api_ok(struct kata_ctx *k, const char *fmt, va_list ap)
+{
+	(void)k;
+	put(REC_OK, fmt, ap);
+}
+
+static void api_note(struct kata_ctx *k, const char *fmt, va_list ap)
+{
+	(void)k;
+	put(REC_NOTE, fmt, ap);
+}
+
+static void api_fail_soft(struct kata_ctx *k, const char *fmt, va_list ap)
+{
+	(void)k;
+	put(REC_FAIL_SOFT, fmt, ap);
+}
+
+static _Noreturn void api_fail(struct kata_ctx *k, const char *fmt,
+			       va_list ap)
+{
+	(void)k;
+	put(REC_FAIL, fmt, ap);
+	end(ctx.play ? 1 : 0);
+}
+
+static _Noreturn void api_skip(struct kata_ctx *k, const char *fmt,
+			       va_list ap)
+{
+	(void)k;
+	put(REC_SKIP, fmt, ap);
+	end(ctx.play ? 1 : 0);
+}
+
+/* api_fail with arguments, for the runner's own failures here. */
+static _Noreturn void fail(struct kata_ctx *k, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static _Noreturn void fail(struct kata_ctx *k, const char *fmt, ...)
 {
 	va_list ap;
 
-	(void)k;
 	va_start(ap, fmt);
-	put('c', fmt ? fmt : "", ap);
-	va_end(ap);
+	api_fail(k, fmt, ap);
 }
 
-#define RECORD(kind) \
-	do { va_list ap; va_start(ap, fmt); put((kind), fmt, ap); \
-	     va_end(ap); } while (0)
-
-void kata_ok(struct kata_ctx *k, const char *fmt, ...)
-{
-	(void)k;
-	RECORD('o');
-}
-
-void kata_note(struct kata_ctx *k, const char *fmt, ...)
-{
-	(void)k;
-	RECORD('n');
-}
-
-void kata_fail_soft(struct kata_ctx *k, const char *fmt, ...)
-{
-	(void)k;
-	RECORD('F');
-}
-
-_Noreturn void kata_fail(struct kata_ctx *k, const char *fmt, ...)
-{
-	(void)k;
-	RECORD('f');
-	end(ctx.play ? 1 : 0);
-}
-
-_Noreturn void kata_skip(struct kata_ctx *k, const char *fmt, ...)
-{
-	(void)k;
-	RECORD('s');
-	end(ctx.play ? 1 : 0);
-}
-
-const char *kata_strres(long long r)
+static const char *api_strres(long long r)
 {
 	static __thread char buf[96];
 	const char *name = r < 0 && r > -4096 ? strerrorname_np((int)-r)
@@ -139,79 +140,101 @@ const char *kata_strres(long long r)
 	return buf;
 }
 
-void kata_expect_int(struct kata_ctx *k, const char *what, long long got,
-		     long long want)
+static void api_expect_int(struct kata_ctx *k, const char *what,
+			   long long got, long long want)
 {
 	char w[96];
 
 	if (got == want)
 		return;
-	snprintf(w, sizeof(w), "%s", kata_strres(want));
-	kata_fail(k, "%s: expected %s, got %s", what, w, kata_strres(got));
+	snprintf(w, sizeof(w), "%s", api_strres(want));
+	fail(k, "%s: expected %s, got %s", what, w, api_strres(got));
 }
 
-void *kata_sym(struct kata_ctx *k, const char *name)
+static void *api_sym(struct kata_ctx *k, const char *name)
 {
 	void *p = dlsym(k->kata, name);
 
 	if (!p)
-		kata_fail(k, "%s has no function %s(), which %s.h declares: "
+		fail(k, "%s has no function %s(), which %s.h declares: "
 			  "did you rename it, delete it, or make it static?",
 			  k->spec->source ? k->spec->source : k->spec->kata_so,
 			  name, k->spec->g->kata);
 	return p;
 }
 
-long long kata_param(struct kata_ctx *k, const char *name, long long full,
-		     long long quick)
+/* --param values were parsed once, before the test started. */
+static long long api_param(struct kata_ctx *k, const char *name,
+			   long long full, long long quick)
 {
-	const struct options *o = k->spec->o;
-	size_t n = strlen(name);
+	const struct test_settings *t = &k->spec->set;
 
-	for (size_t i = 0; i < o->nparams; i++)
-		if (!strncmp(o->params[i], name, n) && o->params[i][n] == '=')
-			return strtoll(o->params[i] + n + 1, NULL, 0);
-	return o->quick ? quick : full;
+	for (size_t i = 0; i < t->nparams; i++)
+		if (!strcmp(t->params[i].name, name))
+			return t->params[i].value;
+	return t->quick ? quick : full;
 }
 
-double kata_scale(struct kata_ctx *k)
+static double api_scale(struct kata_ctx *k)
 {
-	return k->spec->o->scale;
+	return k->spec->set.scale;
 }
 
-uint64_t kata_seed(struct kata_ctx *k)
+static uint64_t api_seed(struct kata_ctx *k)
 {
 	if (!k->seed_told) {
-		putf('r', "%llu", (unsigned long long)k->spec->seed);
+		putf(REC_SEED, "%llu", (unsigned long long)k->spec->set.seed);
 		k->seed_told = true;
 	}
-	return k->spec->seed;
+	return k->spec->set.seed;
 }
 
-const char *kata_fixtures(struct kata_ctx *k)
+static const char *api_fixtures(struct kata_ctx *k)
 {
 	return k->fixtures;
 }
 
-const char *kata_tmpdir(struct kata_ctx *k)
+static const char *api_tmpdir(struct kata_ctx *k)
 {
 	return k->tmpdir;
 }
 
-const char *kata_name(struct kata_ctx *k)
+static const char *api_name(struct kata_ctx *k)
 {
 	return k->spec->g->kata;
 }
 
-bool kata_is_solution(struct kata_ctx *k)
+static bool api_is_solution(struct kata_ctx *k)
 {
-	return k->spec->o->solution;
+	return k->spec->set.solution;
 }
 
-const char *kata_listen(struct kata_ctx *k)
+static const char *api_listen(struct kata_ctx *k)
 {
 	return k->listen ? k->listen : "127.0.0.1";
 }
+
+const struct kata_api api_routines = {
+	.abi_version = KATA_ABI_VERSION,
+	.struct_size = sizeof(struct kata_api),
+	.sym = api_sym,
+	.vconcept = api_concept,
+	.vok = api_ok,
+	.vnote = api_note,
+	.vfail = api_fail,
+	.vfail_soft = api_fail_soft,
+	.vskip = api_skip,
+	.expect_int = api_expect_int,
+	.strres = api_strres,
+	.param = api_param,
+	.scale = api_scale,
+	.seed = api_seed,
+	.fixtures = api_fixtures,
+	.tmpdir = api_tmpdir,
+	.name = api_name,
+	.is_solution = api_is_solution,
+	.listen = api_listen,
+};
 
 /* The crash reporter: names the learner's function the crash came from. */
 static void on_crash(int sig, siginfo_t *si, void *uc)
@@ -228,10 +251,10 @@ static void on_crash(int sig, siginfo_t *si, void *uc)
 			continue;
 		if (d.dli_fbase == ctx.kata_base) {
 			if (top && strcmp(top, d.dli_sname))
-				putf('x', "in %s() (inside %s, called from "
-				     "there)", d.dli_sname, top);
+				putf(REC_CRASH, "in %s() (inside %s, called "
+				     "from there)", d.dli_sname, top);
 			else
-				putf('x', "in %s()", d.dli_sname);
+				putf(REC_CRASH, "in %s()", d.dli_sname);
 			break;
 		}
 		if (i > 1 && !top)
@@ -263,7 +286,7 @@ static void load_kata(const struct sandbox_spec *s)
 
 	ctx.kata = dlopen(s->kata_so, RTLD_NOW | RTLD_LOCAL);
 	if (!ctx.kata)
-		kata_fail(&ctx, "the kata could not be loaded: %s", dlerror());
+		fail(&ctx, "the kata could not be loaded: %s", dlerror());
 	desc = dlsym(ctx.kata, KATA_PLUGIN_SYMBOL);
 	if (desc && dladdr(desc, &d))
 		ctx.kata_base = d.dli_fbase;
@@ -281,11 +304,11 @@ _Noreturn void api_run_test(const struct sandbox_spec *s, int fd,
 	ctx.fixtures = xasprintf("%s/fixtures/%s", runner_root, s->g->kata);
 	prctl(PR_SET_NAME, "test");
 	if (chdir(tmpdir) < 0)
-		kata_fail(&ctx, "cannot enter %s: %s", tmpdir, strerror(errno));
+		fail(&ctx, "cannot enter %s: %s", tmpdir, strerror(errno));
 	crash_reporter();
 	load_kata(s);
 	t->run(&ctx);
-	putf('e', "done");
+	putf(REC_END, "done");
 	end(0);
 }
 

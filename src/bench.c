@@ -13,30 +13,24 @@
 #include <string.h>
 
 #include "commands.h"
+#include "record.h"
 
-/* Prints the note records of a test's log, each prefixed with who. */
+/* Prints the note records of a test, each prefixed with who. */
 static bool print_notes(const struct test_result *r, const char *who)
 {
 	bool any = false;
 
-	for (const char *p = r->log.s; p && *p;) {
-		const char *e = strchr(p, '\x1e');
-		int len = e ? (int)(e - p) : (int)strlen(p);
-
-		if (*p == 'n') {
-			printf("    %-10s %.*s\n", who, len - 1, p + 1);
+	for (size_t i = 0; i < r->log.n; i++)
+		if (r->log.v[i].kind == REC_NOTE) {
+			printf("    %-10s %s\n", who, r->log.v[i].text);
 			any = true;
 		}
-		p = e ? e + 1 : NULL;
-	}
 	return any;
 }
 
 static bool has_note(const struct test_result *r)
 {
-	const char *p = r->log.s;
-
-	return p && (*p == 'n' || strstr(p, "\x1en"));
+	return records_find(&r->log, REC_NOTE) != NULL;
 }
 
 /* Grades g quietly as o says, with --solution as given. */
@@ -50,7 +44,7 @@ static int grade_quiet(struct kata_run *run, struct grader *g,
 	o.format = FMT_HUMAN;
 	if ((r = grade_prepare(run, g, &o, solution ? NULL : o.so)) != 0)
 		return r;
-	return run->so ? grade_katas(run, 1, &o, true) : EXIT_BUILD;
+	return run->so ? grade_katas(run, 1, &o, NULL) : EXIT_BUILD;
 }
 
 static void bench_one(struct grader *g, const struct options *o)

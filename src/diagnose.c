@@ -8,7 +8,7 @@
  * grader and are reported apart from the learner's.
  */
 #define _GNU_SOURCE
-#include "sandbox.h"
+#include "diagnose.h"
 
 #include <dirent.h>
 #include <signal.h>

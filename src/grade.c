@@ -12,7 +12,6 @@
 
 #include "build.h"
 #include "learner.h"
-#include "report.h"
 #include "sandbox.h"
 
 static void check_forbidden(struct kata_run *run)
@@ -65,6 +64,7 @@ int grade_prepare(struct kata_run *run, struct grader *g,
 	run->g = g;
 	run->res = xcalloc(g->ntests, sizeof(*run->res));
 	run->selected = xcalloc(g->ntests, sizeof(bool));
+	run->settled = xcalloc(g->ntests, sizeof(bool));
 	for (size_t i = 0; i < g->ntests; i++)
 		run->selected[i] = !o->test ||
 				   !strcmp(o->test, g->desc->tests[i].name);
@@ -130,56 +130,72 @@ static bool settle_without_running(struct kata_run *run, size_t i,
 	return true;
 }
 
-static void tally(struct kata_run *run, size_t i, const struct options *o,
-		  bool quiet)
+static void tally(struct kata_run *run, size_t i)
 {
 	enum outcome oc = run->res[i].outcome;
 
 	run->passed += oc == OUT_PASS;
 	run->failed += outcome_failed(oc);
 	run->skipped += oc == OUT_SKIP;
-	if (!quiet && o->jobs <= 1)
-		report_test(run, i, o);
+	run->settled[i] = true;
 }
 
-static void kata_done(struct kata_run *run, const struct options *o,
-		      bool quiet)
+static void kata_done(struct kata_run *run)
 {
 	run->status = run->build_error ? EXIT_BUILD :
 		      run->failed || run->refused.len ? EXIT_TESTFAIL :
 		      EXIT_PASS;
 	run->reported = true;
-	if (quiet)
-		return;
-	if (o->jobs > 1) {
-		report_kata_begin(run, o);
-		for (size_t i = 0; i < run->g->ntests; i++)
-			if (run->selected[i])
-				report_test(run, i, o);
+}
+
+/* Tells the observer what it can be told of run now; true when all. */
+static bool deliver_kata(struct kata_run *run,
+			 const struct grade_observer *obs)
+{
+	if (!run->begun && obs->kata_begin)
+		obs->kata_begin(obs->arg, run);
+	run->begun = true;
+	for (; run->shown < run->g->ntests; run->shown++) {
+		size_t i = run->shown;
+		if (run->selected[i] && !run->settled[i])
+			return false;
+		if (run->selected[i] && obs->test_done)
+			obs->test_done(obs->arg, run, i);
 	}
-	report_kata_end(run, o);
+	if (!run->reported)
+		return false;
+	if (obs->kata_end)
+		obs->kata_end(obs->arg, run);
+	return true;
+}
+
+/* The katas before *cur are told in full; tells what follows in order. */
+static void deliver(struct kata_run *runs, size_t n, size_t *cur,
+		    const struct grade_observer *obs)
+{
+	while (obs && *cur < n && deliver_kata(&runs[*cur], obs))
+		++*cur;
 }
 
 struct sched {
-	struct sandbox_job jobs[64], *live[64];
-	struct kata_run *owner[64];
+	struct sandbox_job jobs[RUNNER_MAX_JOBS], *live[RUNNER_MAX_JOBS];
+	struct kata_run *owner[RUNNER_MAX_JOBS];
 	size_t nlive;
 	bool stopped;
+	struct test_settings set;	/* resolved once for every test */
 };
 
 /* Starts kata run's next test that must really run; false when none. */
-static bool start_next(struct sched *s, struct kata_run *run,
-		       const struct options *o, bool quiet)
+static bool start_next(struct sched *s, struct kata_run *run)
 {
 	while (run->next < run->g->ntests) {
 		size_t i = run->next++;
 		struct sandbox_spec spec = { run->g, (unsigned)i, run->so,
-					     run->source, o, o->seed, NULL,
-					     NULL };
+					     run->source, s->set };
 		if (!run->selected[i])
 			continue;
 		if (settle_without_running(run, i, s->stopped)) {
-			tally(run, i, o, quiet);
+			tally(run, i);
 			continue;
 		}
 		struct sandbox_job *j = &s->jobs[s->nlive];
@@ -187,7 +203,7 @@ static bool start_next(struct sched *s, struct kata_run *run,
 			run->res[i].outcome = OUT_FAIL;
 			sb_puts(&run->res[i].why, "the runner could not start "
 				"a test process");
-			tally(run, i, o, quiet);
+			tally(run, i);
 			continue;
 		}
 		s->live[s->nlive] = j;
@@ -198,13 +214,13 @@ static bool start_next(struct sched *s, struct kata_run *run,
 	return false;
 }
 
-static void reap_one(struct sched *s, const struct options *o, bool quiet)
+static void reap_one(struct sched *s, const struct options *o)
 {
 	size_t w = sandbox_wait(s->live, s->nlive);
 	struct kata_run *run = s->owner[w];
 	size_t i = (size_t)(s->live[w]->res - run->res);
 
-	tally(run, i, o, quiet);
+	tally(run, i);
 	if (o->fail_fast && outcome_failed(run->res[i].outcome))
 		s->stopped = true;
 	run->busy = false;
@@ -214,32 +230,49 @@ static void reap_one(struct sched *s, const struct options *o, bool quiet)
 	s->owner[w] = s->owner[s->nlive];
 }
 
+/* Starts tests until jobs run at once; with one job, kata after kata. */
+static void fill(struct sched *s, struct kata_run *runs, size_t n,
+		 size_t jobs, int *worst)
+{
+	for (size_t k = 0; k < n && s->nlive < jobs; k++) {
+		struct kata_run *run = &runs[k];
+		if (run->busy || run->reported)
+			continue;
+		if (!start_next(s, run)) {
+			kata_done(run);
+			*worst = run->status > *worst ? run->status : *worst;
+		}
+		if (jobs <= 1 && (run->busy || !run->reported))
+			break;
+	}
+}
+
+static bool all_reported(const struct kata_run *runs, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (!runs[k].reported)
+			return false;
+	return true;
+}
+
 int grade_katas(struct kata_run *runs, size_t n, const struct options *o,
-		bool quiet)
+		const struct grade_observer *obs)
 {
 	struct sched *s = xcalloc(1, sizeof(*s));
-	size_t jobs = o->jobs ? (o->jobs < 64 ? o->jobs : 64) : 1;
+	size_t jobs = o->jobs ? o->jobs : 1, cur = 0;
 	int worst = 0;
 
-	for (size_t done = 0; done < n;) {
-		for (size_t k = 0; k < n && s->nlive < jobs; k++) {
-			struct kata_run *run = &runs[k];
-			if (run->busy || run->reported)
-				continue;
-			if (!quiet && jobs <= 1 && run->next == 0)
-				report_kata_begin(run, o);
-			if (!start_next(s, run, o, quiet)) {
-				kata_done(run, o, quiet);
-				done++;
-				worst = run->status > worst ? run->status
-							    : worst;
-			}
-			if (jobs <= 1 && (run->busy || !run->reported))
-				break;
-		}
+	if (jobs > RUNNER_MAX_JOBS)
+		jobs = RUNNER_MAX_JOBS;
+	s->set = options_settings(o);
+	while (!all_reported(runs, n)) {
+		deliver(runs, n, &cur, obs);
+		fill(s, runs, n, jobs, &worst);
+		deliver(runs, n, &cur, obs);
 		if (s->nlive)
-			reap_one(s, o, quiet);
+			reap_one(s, o);
 	}
+	deliver(runs, n, &cur, obs);
 	free(s);
 	return worst;
 }
@@ -247,12 +280,13 @@ int grade_katas(struct kata_run *runs, size_t n, const struct options *o,
 void grade_free(struct kata_run *run)
 {
 	for (size_t i = 0; run->res && i < run->g->ntests; i++) {
-		sb_free(&run->res[i].log);
+		records_free(&run->res[i].log);
 		sb_free(&run->res[i].output);
 		sb_free(&run->res[i].why);
 	}
 	free(run->res);
 	free(run->selected);
+	free(run->settled);
 	free(run->so);
 	free(run->source);
 	free(run->build_error);

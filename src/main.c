@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +27,40 @@
 #include "sandbox.h"
 #include "verify.h"
 
-static int die_usage(const char *fmt, const char *arg)
+static int die_usage(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static int die_usage(const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
 	fprintf(stderr, "runner: ");
-	fprintf(stderr, fmt, arg);
+	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\nTry 'runner help'.\n");
+	va_end(ap);
 	return EXIT_USAGE;
+}
+
+/* --param NAME=VALUE: the value is a whole number (sizes and counts). */
+static int parse_param(const char *arg, struct options *o)
+{
+	const char *eq = strchr(arg, '=');
+	char *end;
+	long long v;
+
+	if (!eq || eq == arg)
+		return die_usage("--param wants NAME=VALUE, not '%s'", arg);
+	errno = 0;
+	v = strtoll(eq + 1, &end, 0);
+	if (errno || end == eq + 1 || *end)
+		return die_usage("--param %.*s wants a whole number, not '%s'",
+				 (int)(eq - arg), arg, eq + 1);
+	o->params = realloc(o->params, (o->nparams + 1) * sizeof(*o->params));
+	if (!o->params)
+		return die_usage("out of memory at --param %s", arg);
+	o->params[o->nparams].name = strndup(arg, (size_t)(eq - arg));
+	o->params[o->nparams++].value = v;
+	return 0;
 }
 
 static int parse_format(const char *s, struct options *o)
@@ -102,9 +131,9 @@ static int parse_one(int c, struct options *o)
 					 "above 0, not '%s'", optarg);
 		return 0;
 	case 'j':
-		if (parse_number(optarg, 1, &v) || v > 64)
-			return die_usage("-j wants a count from 1 to 64, not "
-					 "'%s'", optarg);
+		if (parse_number(optarg, 1, &v) || v > RUNNER_MAX_JOBS)
+			return die_usage("-j wants a count from 1 to %d, not "
+					 "'%s'", RUNNER_MAX_JOBS, optarg);
 		o->jobs = (unsigned)v;
 		return 0;
 	case O_SEED:
@@ -112,14 +141,7 @@ static int parse_one(int c, struct options *o)
 		o->seed_given = true;
 		return 0;
 	case O_PARAM:
-		if (!strchr(optarg, '='))
-			return die_usage("--param wants NAME=VALUE, not '%s'",
-					 optarg);
-		o->params = realloc(o->params, (o->nparams + 2) *
-				    sizeof(char *));
-		o->params[o->nparams++] = optarg;
-		o->params[o->nparams] = NULL;
-		return 0;
+		return parse_param(optarg, o);
 	default:
 		return EXIT_USAGE;
 	}
@@ -199,7 +221,7 @@ static int cmd_check(struct registry *reg, const struct options *o)
 	for (size_t i = 0; i < n; i++)
 		if ((r = grade_prepare(&runs[i], gs[i], o, o->so)) != 0)
 			return r;
-	worst = grade_katas(runs, n, o, false);
+	worst = grade_katas(runs, n, o, report_observer(o));
 	for (size_t i = 0; i < n; i++) {
 		p += runs[i].passed;
 		f += runs[i].failed + (runs[i].refused.len ? 1 : 0);

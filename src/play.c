@@ -27,12 +27,8 @@
 #include "build.h"
 #include "commands.h"
 #include "learner.h"
-#include "sandbox.h"
-
-_Noreturn void api_run_play(const struct sandbox_spec *s,
-			    const struct kata_play *mode, int argc,
-			    char **argv, const char *listen,
-			    const char *tmpdir);
+#include "api.h"
+#include "diagnose.h"
 
 struct play_args {
 	bool solution, help;
@@ -180,7 +176,7 @@ static int play(const struct grader *g, const struct kata_play *m,
 	struct options o = { .scale = 1.0, .solution = a->solution };
 	char *src = a->solution ? xasprintf("solutions/%s/%s.c", g->kata,
 					    g->kata) : learner_source(g->kata);
-	struct sandbox_spec spec = { g, 0, so, src, &o, 0, NULL, NULL };
+	struct sandbox_spec spec = { g, 0, so, src, options_settings(&o) };
 	struct sigaction sa = { .sa_handler = forward };
 	char tmp[] = "/tmp/kata-play-XXXXXX";
 	struct termios saved;

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "api.h"
+
 static const char *check_tests(const struct kata_grader *d, size_t *n)
 {
 	static char why[256];
@@ -60,8 +62,11 @@ static const char *check_grader(const struct kata_grader *d, const char *kata,
 			 KATA_ABI_VERSION);
 		return why;
 	}
-	if (d->struct_size < KATA_GRADER_V1_SIZE)
+	if (d->struct_size < KATA_GRADER_MIN_SIZE)
 		return "its descriptor is too small to be a grader; rebuild it";
+	if (!d->api)
+		return "its descriptor has no slot for the runner's routines "
+		       "(write it with KATA_GRADER(...)); rebuild it";
 	if (!d->kata || strcmp(d->kata, kata)) {
 		snprintf(why, sizeof(why), "it grades \"%s\", not \"%s\" "
 			 "(a stale or renamed file?)", d->kata ? d->kata : "",
@@ -85,6 +90,14 @@ static const struct kata_grader *upgrade(const struct kata_grader *d)
 	return copy;
 }
 
+static int unloadable(struct grader *g, char **err)
+{
+	*err = xasprintf("%s is not a loadable grader (%s); rebuild it with "
+			 "./runner or remove it.", g->path, dlerror());
+	g->desc = NULL;
+	return -ENOEXEC;
+}
+
 int plugin_open_grader(const char *kata, struct grader *g, char **err)
 {
 	const char *why;
@@ -97,12 +110,10 @@ int plugin_open_grader(const char *kata, struct grader *g, char **err)
 				 "./runner to rebuild it.", kata, g->path);
 		return -ENOENT;
 	}
-	if (!(g->handle = dlopen(g->path, RTLD_NOW | RTLD_LOCAL))) {
-		*err = xasprintf("%s is not a loadable grader (%s); rebuild "
-				 "it with ./runner or remove it.", g->path,
-				 dlerror());
-		return -ENOEXEC;
-	}
+	/* Lazily first, so that a grader of another ABI, whose functions
+	 * the runner no longer exports, is named for its version. */
+	if (!(g->handle = dlopen(g->path, RTLD_LAZY | RTLD_LOCAL)))
+		return unloadable(g, err);
 	g->desc = dlsym(g->handle, KATA_GRADER_SYMBOL);
 	why = g->desc ? check_grader(g->desc, kata, &g->ntests)
 		      : "it exports no kata_grader descriptor";
@@ -111,6 +122,9 @@ int plugin_open_grader(const char *kata, struct grader *g, char **err)
 		g->desc = NULL;
 		return -EINVAL;
 	}
+	if (!dlopen(g->path, RTLD_NOW | RTLD_NOLOAD | RTLD_LOCAL))
+		return unloadable(g, err);
+	*g->desc->api = &api_routines;
 	g->desc = upgrade(g->desc);
 	return 0;
 }

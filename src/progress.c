@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "record.h"
+
 #define SCHEMA_VERSION 1
 #define BUSY_MS 500
 
@@ -160,6 +162,14 @@ static const char *outcome_name(enum outcome oc)
 	return w[oc];
 }
 
+/* What the results table keeps of a test: its first failure, or why. */
+static const char *message_of(const struct test_result *t)
+{
+	const struct record *x = records_first_failure(&t->log);
+
+	return x ? x->text : t->why.s;
+}
+
 static int insert_results(sqlite3 *db, const struct kata_run *run)
 {
 	sqlite3_stmt *st;
@@ -177,8 +187,7 @@ static int insert_results(sqlite3 *db, const struct kata_run *run)
 		sqlite3_bind_text(st, 3, outcome_name(t->outcome), -1,
 				  SQLITE_STATIC);
 		sqlite3_bind_double(st, 4, t->ms);
-		sqlite3_bind_text(st, 5, t->log.s ? t->log.s : t->why.s, -1,
-				  SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, message_of(t), -1, SQLITE_STATIC);
 		r = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK
 						    : sqlite3_errcode(db);
 		sqlite3_reset(st);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "record.h"
+
 static unsigned tap_count;
 
 bool report_fancy(void)
@@ -60,32 +62,27 @@ static void indented(const char *prefix, const char *text)
 
 static void human_records(const struct test_result *r, bool verbose)
 {
-	const char *p = r->log.s;
 	const char *concept = NULL;
-	size_t clen = 0;
 
-	while (p && *p) {
-		const char *e = strchr(p, '\x1e');
-		int len = e ? (int)(e - p) : (int)strlen(p);
-		char *text = strndup(p + 1, (size_t)len - 1);
+	for (size_t i = 0; i < r->log.n; i++) {
+		const struct record *x = &r->log.v[i];
 
-		if (*p == 'c') {
-			concept = p + 1;
-			clen = (size_t)len - 1;
-		} else if (*p == 'f' || *p == 'F') {
-			indented("      ", text);
-			if (concept && clen)
-				printf("      %swhy:%s %.*s\n", DIM, RESET,
-				       (int)clen, concept);
-		} else if (*p == 'n') {
-			indented("      note: ", text);
-		} else if (*p == 's' || (*p == 'o' && verbose)) {
-			indented(*p == 's' ? "      " : "      ok: ", text);
-		} else if (*p == 'x') {
-			printf("      crashed %s\n", text);
+		if (x->kind == REC_CONCEPT) {
+			concept = x->text;
+		} else if (record_is_failure(x->kind)) {
+			indented("      ", x->text);
+			if (concept && *concept)
+				printf("      %swhy:%s %s\n", DIM, RESET,
+				       concept);
+		} else if (x->kind == REC_NOTE) {
+			indented("      note: ", x->text);
+		} else if (x->kind == REC_SKIP) {
+			indented("      ", x->text);
+		} else if (x->kind == REC_OK && verbose) {
+			indented("      ok: ", x->text);
+		} else if (x->kind == REC_CRASH) {
+			printf("      crashed %s\n", x->text);
 		}
-		free(text);
-		p = e ? e + 1 : NULL;
 	}
 }
 
@@ -159,6 +156,21 @@ static const char *outcome_word(enum outcome oc)
 	return w[oc];
 }
 
+/* The records as [{"kind":"fail","text":"..."}, ...], seeds left out. */
+static void json_records(const struct records *l)
+{
+	printf("\"records\":[");
+	for (size_t i = 0; i < l->n; i++) {
+		const char *kind = record_kind_name(l->v[i].kind);
+
+		printf("%s{", i ? "," : "");
+		json_str("kind", kind, strlen(kind), true);
+		json_str("text", l->v[i].text, strlen(l->v[i].text), false);
+		printf("}");
+	}
+	printf("],");
+}
+
 static void json_test(const struct kata_run *run, size_t i)
 {
 	const struct test_result *r = &run->res[i];
@@ -171,25 +183,22 @@ static void json_test(const struct kata_run *run, size_t i)
 	printf("\"ms\":%.1f,", r->ms);
 	if (r->randomised)
 		printf("\"seed\":%llu,", (unsigned long long)r->seed);
-	json_str("records", r->log.s, r->log.len, true);
+	json_records(&r->log);
 	json_str("why", r->why.s, r->why.len, true);
 	json_str("output", r->output.s, r->output.len, false);
 	printf("}\n");
 }
 
-/* A failed test's failures and concept as TAP comments, kinds stripped. */
-static void tap_records(const char *p)
+/* A failed test's failures and concept as TAP comments. */
+static void tap_records(const struct records *l)
 {
-	while (p && *p) {
-		const char *e = strchr(p, '\x1e');
-		int len = e ? (int)(e - p) : (int)strlen(p);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct record *x = &l->v[i];
 
-		if (*p == 'f' || *p == 'F' || *p == 'c') {
-			char *text = strndup(p + 1, (size_t)len - 1);
-			indented(*p == 'c' ? "# why: " : "# ", text);
-			free(text);
-		}
-		p = e ? e + 1 : NULL;
+		if (record_is_failure(x->kind))
+			indented("# ", x->text);
+		else if (x->kind == REC_CONCEPT)
+			indented("# why: ", x->text);
 	}
 }
 
@@ -203,17 +212,23 @@ static void tap_test(const struct kata_run *run, size_t i)
 		printf(" # SKIP %s", r->why.s ? r->why.s : "");
 	printf("\n");
 	if (outcome_failed(r->outcome)) {
-		tap_records(r->log.s);
+		tap_records(&r->log);
 		indented("# ", r->why.s);
 	}
 }
 
-void report_kata_begin(const struct kata_run *run, const struct options *o)
+static void tap_begin(void *arg, const struct kata_run *run)
 {
-	if (o->format == FMT_TAP && !tap_count)
+	(void)arg;
+	(void)run;
+	if (!tap_count)
 		printf("TAP version 13\n");
-	if (o->format != FMT_HUMAN)
-		return;
+}
+
+static void human_begin(void *arg, const struct kata_run *run)
+{
+	const struct options *o = arg;
+
 	printf("%s%s%s: %s\n", BOLD, run->g->kata, RESET, run->g->desc->title);
 	if (run->build_error) {
 		printf("  %s%s%s %s does not build:\n      %s\n", RED,
@@ -232,22 +247,28 @@ void report_kata_begin(const struct kata_run *run, const struct options *o)
 	fflush(stdout);
 }
 
-void report_test(const struct kata_run *run, size_t i,
-		 const struct options *o)
+static void machine_test(void *arg, const struct kata_run *run, size_t i)
 {
+	const struct options *o = arg;
+
 	if (o->format == FMT_JSON)
 		json_test(run, i);
-	else if (o->format == FMT_TAP)
+	else
 		tap_test(run, i);
-	else if (!run->build_error)
-		human_test(run, i, o);
 	fflush(stdout);
 }
 
-void report_kata_end(const struct kata_run *run, const struct options *o)
+static void human_test_done(void *arg, const struct kata_run *run, size_t i)
 {
-	if (o->format != FMT_HUMAN)
-		return;
+	if (!run->build_error)
+		human_test(run, i, arg);
+	fflush(stdout);
+}
+
+static void human_end(void *arg, const struct kata_run *run)
+{
+	const struct options *o = arg;
+
 	if (run->build_error)
 		printf("  (%zu tests not run: fix the build first)\n",
 		       run->g->ntests);
@@ -263,6 +284,21 @@ void report_kata_end(const struct kata_run *run, const struct options *o)
 		       run->g->kata);
 	printf("\n");
 	fflush(stdout);
+}
+
+const struct grade_observer *report_observer(const struct options *o)
+{
+	static struct grade_observer obs;
+
+	if (o->format == FMT_HUMAN)
+		obs = (struct grade_observer){ human_begin, human_test_done,
+					       human_end, NULL };
+	else
+		obs = (struct grade_observer){ o->format == FMT_TAP ?
+					       tap_begin : NULL, machine_test,
+					       NULL, NULL };
+	obs.arg = (void *)o;
+	return &obs;
 }
 
 void report_summary(unsigned passed, unsigned failed, unsigned skipped,

@@ -19,7 +19,12 @@
 
 #include "kata/grader.h"
 
-/* Exit statuses (DESIGN.md); with mixed outcomes the highest wins. */
+struct records {	/* record.h: a test's records in order */
+	struct record *v;
+	size_t n, cap;
+};
+
+/* Exit statuses (docs/design.md); with mixed outcomes the highest wins. */
 enum {
 	EXIT_PASS = 0,
 	EXIT_TESTFAIL = 1,
@@ -28,6 +33,28 @@ enum {
 };
 
 enum format { FMT_HUMAN, FMT_TAP, FMT_JSON };
+
+/* The most tests that run at once (-j): the sandbox's and grade's tables. */
+#define RUNNER_MAX_JOBS 64
+
+/* One --param NAME=VALUE, parsed when the command line is read. */
+struct param {
+	char *name;		/* malloc'd once; lives as long as the run */
+	long long value;
+};
+
+/*
+ * What a running test needs of the command line, resolved once before any
+ * test starts (options_settings): the test child reads these, never argv.
+ */
+struct test_settings {
+	double scale;		/* --timeout-scale: deadlines and tolerances */
+	bool quick;		/* --quick: kata_param's small sizes */
+	bool solution;		/* grading the reference solution */
+	uint64_t seed;		/* --seed, or one chosen for the run */
+	const struct param *params;	/* --param, in command-line order */
+	size_t nparams;
+};
 
 struct options {
 	bool all, solution, verbose, quick, fail_fast, no_progress, yes;
@@ -38,11 +65,19 @@ struct options {
 	enum format format;
 	const char *test;	/* --test NAME */
 	const char *so;		/* --so PATH: grade this kata .so */
-	char **params;		/* --param name=value, NULL-terminated */
+	struct param *params;	/* --param NAME=VALUE, parsed */
 	size_t nparams;
 	char **args;		/* positional arguments after the command */
 	size_t nargs;
 };
+
+/* The settings a test of this run sees (points into o; no allocation). */
+static inline struct test_settings options_settings(const struct options *o)
+{
+	return (struct test_settings){ .scale = o->scale, .quick = o->quick,
+		.solution = o->solution, .seed = o->seed,
+		.params = o->params, .nparams = o->nparams };
+}
 
 /* A growable string; zero-initialised is empty.  The owner frees s. */
 struct strbuf {
@@ -81,7 +116,7 @@ struct test_result {
 	const struct kata_test *test;
 	enum outcome outcome;
 	double ms;
-	struct strbuf log;	/* records: one per line, first char = kind */
+	struct records log;	/* what the test reported, in order */
 	struct strbuf output;	/* the test's stdout+stderr, capped */
 	size_t output_dropped;
 	struct strbuf why;	/* crash, timeout or skip explanation */

@@ -3,8 +3,8 @@
  *
  * Modelled on libuv's test/runner-unix.c: the parent owns the deadline and
  * kills the child; nothing in the child (an alarm, a signal handler) is
- * trusted to end it.  The child's records arrive over a close-on-exec pipe,
- * one line each, first byte the kind (api.c writes them).
+ * trusted to end it.  The child's records arrive over a close-on-exec pipe
+ * (record.h: api.c writes them, record_feed() reads them here).
  */
 #define _GNU_SOURCE
 #include "sandbox.h"
@@ -23,10 +23,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "api.h"
+#include "diagnose.h"
+
 #define OUTPUT_CAP (16 * 1024)
 #define DEFAULT_TIMEOUT_MS 10000
 
-static pid_t active[64];	/* test children now running */
+static pid_t active[RUNNER_MAX_JOBS];	/* test children now running */
 static volatile sig_atomic_t stop_signal;	/* Ctrl-C and friends */
 
 static bool any_active(void)
@@ -74,11 +77,11 @@ static bool is_active(pid_t pid)
 	return false;
 }
 
-static double timeout_of(const struct sandbox_spec *s)
+double sandbox_timeout_ms(const struct sandbox_spec *s)
 {
 	unsigned ms = s->g->desc->tests[s->index].timeout_ms;
 
-	return (ms ? ms : DEFAULT_TIMEOUT_MS) * s->o->scale;
+	return (ms ? ms : DEFAULT_TIMEOUT_MS) * s->set.scale;
 }
 
 static void set_limit(int res, rlim_t v)
@@ -120,7 +123,7 @@ static void child_setup(const struct sandbox_spec *s, int res_fd, int out_fd)
 	setpgid(0, 0);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	set_limit(RLIMIT_CORE, 0);
-	set_limit(RLIMIT_CPU, (rlim_t)(timeout_of(s) / 1000 * 2 + 2));
+	set_limit(RLIMIT_CPU, (rlim_t)(sandbox_timeout_ms(s) / 1000 * 2 + 2));
 	if (!sanitized())
 		set_limit(RLIMIT_AS, (rlim_t)8 << 30);
 	set_limit(RLIMIT_NOFILE, 1024);
@@ -138,10 +141,45 @@ static void child_setup(const struct sandbox_spec *s, int res_fd, int out_fd)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+static void close_pipes(int rp[2], int op[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (rp[i] >= 0)
+			close(rp[i]);
+		if (op[i] >= 0)
+			close(op[i]);
+	}
+}
+
+/* The result pipe rp and the output pipe op; 0, or -errno with none open. */
+static int open_pipes(int rp[2], int op[2])
+{
+	int r = 0;
+
+	rp[0] = rp[1] = op[0] = op[1] = -1;
+	if (pipe2(rp, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0) {
+		r = -errno;
+		close_pipes(rp, op);
+	}
+	return r;
+}
+
+static void on_record(void *arg, enum record_kind kind, const char *text)
+{
+	struct test_result *r = arg;
+
+	if (kind == REC_SEED) {
+		r->randomised = true;
+		r->seed = strtoull(text, NULL, 10);
+		return;
+	}
+	records_add(&r->log, kind, text);
+}
+
 int sandbox_start(struct sandbox_job *j, const struct sandbox_spec *spec,
 		  struct test_result *res)
 {
-	int rp[2], op[2];
+	int rp[2], op[2], r;
 
 	memset(j, 0, sizeof(*j));
 	j->spec = *spec;
@@ -150,12 +188,19 @@ int sandbox_start(struct sandbox_job *j, const struct sandbox_spec *spec,
 	strcpy(j->tmpdir, "/tmp/kata-XXXXXX");
 	if (!mkdtemp(j->tmpdir))
 		return -errno;
-	if (pipe2(rp, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0)
-		return -errno;
+	r = open_pipes(rp, op);
+	if (r < 0) {
+		remove_tree(j->tmpdir);
+		return r;
+	}
 	fflush(NULL);
 	j->pid = fork();
-	if (j->pid < 0)
-		return -errno;
+	if (j->pid < 0) {
+		r = -errno;
+		close_pipes(rp, op);
+		remove_tree(j->tmpdir);
+		return r;
+	}
 	if (j->pid == 0) {
 		child_setup(spec, rp[1], op[1]);
 		api_run_test(spec, SANDBOX_RESULT_FD, j->tmpdir);
@@ -169,42 +214,11 @@ int sandbox_start(struct sandbox_job *j, const struct sandbox_spec *spec,
 	fcntl(j->res_fd, F_SETFL, O_NONBLOCK);
 	fcntl(j->out_fd, F_SETFL, O_NONBLOCK);
 	j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
+	j->reader.on_record = on_record;
+	j->reader.arg = res;
 	j->start = now_ms();
-	j->deadline = j->start + timeout_of(spec);
+	j->deadline = j->start + sandbox_timeout_ms(spec);
 	return 0;
-}
-
-static void record(struct sandbox_job *j, char *line)
-{
-	struct test_result *r = j->res;
-
-	for (char *p = line; *p; p++)
-		if (*p == '\x1f')
-			*p = '\n';
-	if (line[0] == 'r') {
-		r->randomised = true;
-		r->seed = strtoull(line + 1, NULL, 10);
-		return;
-	}
-	sb_printf(&r->log, "%s\x1e", line);
-	if (j->spec.on_record)
-		j->spec.on_record(j->spec.arg, line[0], line + 1);
-}
-
-static void take_records(struct sandbox_job *j, const char *buf, size_t n)
-{
-	char *nl;
-
-	sb_add(&j->pending, buf, n);
-	while (j->pending.len && (nl = memchr(j->pending.s, '\n',
-					     j->pending.len))) {
-		size_t used = (size_t)(nl - j->pending.s) + 1;
-		*nl = '\0';
-		record(j, j->pending.s);
-		memmove(j->pending.s, nl + 1, j->pending.len - used);
-		j->pending.len -= used;
-		j->pending.s[j->pending.len] = '\0';
-	}
 }
 
 static void take_output(struct sandbox_job *j, const char *buf, size_t n)
@@ -226,7 +240,7 @@ static bool drain(struct sandbox_job *j, int fd)
 
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		if (fd == j->res_fd)
-			take_records(j, buf, (size_t)n);
+			record_feed(&j->reader, buf, (size_t)n);
 		else
 			take_output(j, buf, (size_t)n);
 	}
@@ -286,21 +300,8 @@ static void finish(struct sandbox_job *j)
 	if (j->pidfd >= 0)
 		close(j->pidfd);
 	remove_tree(j->tmpdir);
-	sb_free(&j->pending);
+	record_reader_free(&j->reader);
 	j->res->ms = now_ms() - j->start;
-}
-
-static bool has_record(const struct test_result *r, char kind)
-{
-	const char *p = r->log.s;
-
-	while (p && *p) {
-		if (*p == kind)
-			return true;
-		p = strchr(p, '\x1e');
-		p = p ? p + 1 : NULL;
-	}
-	return false;
 }
 
 static void explain_exit(struct sandbox_job *j)
@@ -313,11 +314,11 @@ static void explain_exit(struct sandbox_job *j)
 	} else if (WIFSIGNALED(st)) {
 		r->outcome = OUT_CRASH;
 		sb_printf(&r->why, "%s", diagnose_signal(WTERMSIG(st)));
-	} else if (has_record(r, 's')) {
+	} else if (records_find(&r->log, REC_SKIP)) {
 		r->outcome = OUT_SKIP;
-	} else if (has_record(r, 'f') || has_record(r, 'F')) {
+	} else if (records_first_failure(&r->log)) {
 		r->outcome = OUT_FAIL;
-	} else if (has_record(r, 'e')) {
+	} else if (records_find(&r->log, REC_END)) {
 		r->outcome = OUT_PASS;
 	} else {
 		r->outcome = OUT_FAIL;
@@ -334,7 +335,7 @@ static void on_deadline(struct sandbox_job *j)
 
 	j->timed_out = true;
 	sb_printf(&r->why, "no result within %.1f s (the test's time "
-		  "limit); at that moment:\n", timeout_of(&j->spec) / 1000);
+		  "limit); at that moment:\n", sandbox_timeout_ms(&j->spec) / 1000);
 	diagnose_hang(j->pid, &r->why);
 }
 
@@ -380,7 +381,7 @@ static _Noreturn void abandon(struct sandbox_job **jobs, size_t n)
 
 size_t sandbox_wait(struct sandbox_job **jobs, size_t n)
 {
-	struct pollfd p[3 * 64];
+	struct pollfd p[3 * RUNNER_MAX_JOBS];
 
 	for (;;) {
 		if (stop_signal)

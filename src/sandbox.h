@@ -14,16 +14,15 @@
 #define RUNNER_SANDBOX_H
 
 #include "plugin.h"
+#include "record.h"
 
+/* One test to run: which, against what, and the run's resolved settings. */
 struct sandbox_spec {
 	const struct grader *g;
 	unsigned index;		/* which test of g->desc->tests */
 	const char *kata_so;	/* the kata .so the test loads */
 	const char *source;	/* its source, as the learner knows it */
-	const struct options *o;
-	uint64_t seed;
-	void (*on_record)(void *arg, char kind, const char *text);
-	void *arg;		/* for on_record (live progress) */
+	struct test_settings set;
 };
 
 /* The child's end of the result pipe: high, out of the learner's way. */
@@ -37,7 +36,7 @@ struct sandbox_job {
 	bool exited, timed_out, res_eof, out_eof;
 	double start, deadline;
 	char tmpdir[64];
-	struct strbuf pending;	/* a partial record line */
+	struct record_reader reader;	/* the result pipe's records */
 };
 
 /*
@@ -71,14 +70,7 @@ size_t sandbox_wait(struct sandbox_job **jobs, size_t n);
 /* Runs one test to its end (sandbox_start + sandbox_wait). 0 or -errno. */
 int sandbox_run(const struct sandbox_spec *spec, struct test_result *res);
 
-/* The child's side (api.c): loads the kata, runs the test, never returns */
-_Noreturn void api_run_test(const struct sandbox_spec *s, int fd,
-			    const char *tmpdir);
-
-/* Explains in *out what each thread of process pid is doing (diagnose.c). */
-void diagnose_hang(pid_t pid, struct strbuf *out);
-
-/* A learner's words for a fatal signal (diagnose.c); static string. */
-const char *diagnose_signal(int sig);
+/* The test's time limit in milliseconds: its own or the default, scaled. */
+double sandbox_timeout_ms(const struct sandbox_spec *spec);
 
 #endif

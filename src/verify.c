@@ -12,6 +12,7 @@
 
 #include "build.h"
 #include "grade.h"
+#include "record.h"
 #include "report.h"
 
 #define MIN_MUTANTS 5
@@ -32,16 +33,6 @@ static void verdict(bool ok, unsigned *passed, unsigned *failed,
 	*(ok ? passed : failed) += 1;
 }
 
-/* The text of the first failed check (kind f or F) in a log, or NULL. */
-static const char *failure_record(const char *log)
-{
-	for (const char *p = log; p && *p; p = strchr(p, '\x1e'),
-	     p = p ? p + 1 : NULL)
-		if (*p == 'f' || *p == 'F')
-			return p + 1;
-	return NULL;
-}
-
 /* The first failure message of a run, for the verdict line (static). */
 static const char *first_failure(const struct kata_run *run)
 {
@@ -49,13 +40,14 @@ static const char *first_failure(const struct kata_run *run)
 
 	for (size_t i = 0; i < run->g->ntests; i++) {
 		const struct test_result *r = &run->res[i];
-		const char *f = failure_record(r->log.s);
+		const struct record *x = records_first_failure(&r->log);
+		const char *f = x ? x->text : NULL;
 		if (!outcome_failed(r->outcome))
 			continue;
 		if (!f)
 			f = r->why.s ? r->why.s : "";
 		snprintf(buf, sizeof(buf), "%s: %.*s", r->test->name,
-			 (int)strcspn(f, "\x1e\n"), f);
+			 (int)strcspn(f, "\n"), f);
 		return buf;
 	}
 	return "";
@@ -76,7 +68,7 @@ static int grade_quietly(struct kata_run *run, struct grader *g,
 		return r;
 	if (!run->so)
 		return EXIT_BUILD;
-	return grade_katas(run, 1, &o, true);
+	return grade_katas(run, 1, &o, NULL);
 }
 
 static void verify_solution(struct grader *g, const struct options *o,

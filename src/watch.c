@@ -155,7 +155,7 @@ static bool grade_current(struct watch *w)
 	bool pass = false;
 
 	if (r == 0) {
-		r = grade_katas(&run, 1, w->o, false);
+		r = grade_katas(&run, 1, w->o, report_observer(w->o));
 		record_progress(&run, 1, w->o);
 		pass = r == EXIT_PASS && run.passed > 0;
 	}

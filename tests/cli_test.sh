@@ -42,14 +42,20 @@ expect 2 "--timeout-scale wants a number" "bad scale" -- \
 	sandbox check --timeout-scale zero sandbox
 expect 2 "-j wants a count" "bad -j" -- sandbox check -j 0 sandbox
 
-mkdir -p "$tmp/corrupt" "$tmp/abi" "$tmp/foreign" "$tmp/none"
+mkdir -p "$tmp/corrupt" "$tmp/abi" "$tmp/foreign" "$tmp/none" "$tmp/v1"
 printf 'not an ELF file\n' >"$tmp/corrupt/grader-broken.so"
 cp "$tests/grader-oldabi.so" "$tmp/abi/"
+cp "$tests/grader-v1.so" "$tmp/v1/"
 cp "$tests/grader-sandbox.so" "$tmp/foreign/grader-other.so"
 expect 2 "is not a loadable grader" "corrupt grader" -- \
 	only "$tmp/corrupt" list
 expect 2 "built for kata ABI 99" "grader with a wrong ABI" -- \
 	only "$tmp/abi" list
+expect 2 "built for kata ABI 1 and this runner speaks 2" \
+	"a grader of ABI 1 (kata_* imported from the runner)" -- \
+	only "$tmp/v1" list
+expect 2 "--param n wants a whole number, not 'many'" "bad --param" -- \
+	sandbox check sandbox --param n=many
 expect 2 'it grades "sandbox", not "other"' "foreign grader" -- \
 	only "$tmp/foreign" check other
 expect 2 "no kata named" "no graders at all" -- only "$tmp/none" check x
@@ -62,7 +68,7 @@ expect 2 "built for kata ABI 99" "kata .so with a wrong ABI" -- \
 expect 2 "says it is the kata \"other\", not \"sandbox\"" \
 	"kata .so of another kata" -- \
 	sandbox check sandbox --so "$tests/other.so"
-expect 2 "built for kata ABI 99" "a bad grader fails the commands that "\
+expect 2 "built for kata ABI" "a bad grader fails the commands that "\
 "need it" -- sandbox check --all
 
 expect 1 "2 passed, 9 failed, 1 skipped" "failing tests: exit 1" -- \

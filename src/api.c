@@ -35,6 +35,8 @@ struct kata_ctx {
 	bool seed_told;
 	bool play;		/* runner play: records to stderr as text */
 	const char *listen;	/* runner play --listen */
+	const char *asked[32];	/* --param names the test asked for */
+	size_t nasked;
 };
 
 static struct kata_ctx ctx;
@@ -163,12 +165,24 @@ static void *api_sym(struct kata_ctx *k, const char *name)
 	return p;
 }
 
+/* Tells the runner, once per name, which --param names this test reads. */
+static void told(struct kata_ctx *k, const char *name)
+{
+	for (size_t i = 0; i < k->nasked; i++)
+		if (!strcmp(k->asked[i], name))
+			return;
+	if (k->nasked < sizeof(k->asked) / sizeof(*k->asked))
+		k->asked[k->nasked++] = name;
+	putf(REC_PARAM, "%s", name);
+}
+
 /* --param values were parsed once, before the test started. */
 static long long api_param(struct kata_ctx *k, const char *name,
 			   long long full, long long quick)
 {
 	const struct test_settings *t = &k->spec->set;
 
+	told(k, name);
 	for (size_t i = 0; i < t->nparams; i++)
 		if (!strcmp(t->params[i].name, name))
 			return t->params[i].value;

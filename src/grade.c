@@ -77,10 +77,10 @@ int grade_prepare(struct kata_run *run, struct grader *g,
 	}
 	if (!run->so)
 		return 0;
-	p = plugin_probe_kata(run->so, g->kata, &err);
-	if (p == PROBE_UNLOADABLE && !so && !o->solution) {
-		run->build_error = xasprintf("%s builds but cannot be loaded: "
-					     "%s", run->source, err);
+	p = plugin_probe_kata(run->so, g->kata, o->scale, &err);
+	if (p != PROBE_OK && !so && !o->solution) {
+		run->build_error = xstrdup(err);
+		run->load_failed = true;
 		free(run->so);
 		run->so = NULL;
 	} else if (p != PROBE_OK) {
@@ -114,7 +114,10 @@ static bool settle_without_running(struct kata_run *run, size_t i,
 	r->test = t;
 	if (!run->so) {
 		r->outcome = OUT_FAIL;
-		sb_puts(&r->why, "not run: the kata does not build");
+		sb_printf(&r->why, "not run: %s %s: %s", run->source,
+			  run->load_failed ? "builds but cannot be loaded"
+			  : "does not build", run->build_error ?
+			  run->build_error : "");
 	} else if (stopped) {
 		r->outcome = OUT_SKIP;
 		sb_puts(&r->why, "not run: --fail-fast stopped at the first "

@@ -16,6 +16,7 @@ struct kata_run {
 	char *so;		/* the kata .so; NULL when it cannot be graded */
 	char *source;		/* what the learner edits, for messages */
 	char *build_error;	/* first compiler error, if the build failed */
+	bool load_failed;	/* it built; build_error says why it won't load */
 	struct strbuf build_log;
 	struct strbuf refused;	/* forbidden calls found in the .so */
 	struct test_result *res;	/* one per test of g */

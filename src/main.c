@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "commands.h"
 #include "grade.h"
 #include "progress.h"
+#include "record.h"
 #include "registry.h"
 #include "report.h"
 #include "sandbox.h"
@@ -63,6 +65,20 @@ static int parse_param(const char *arg, struct options *o)
 	return 0;
 }
 
+/* --seed S: a whole number from 0 to 2^64-1, as a failure's replay says */
+static int parse_seed(const char *arg, struct options *o)
+{
+	char *end;
+
+	errno = 0;
+	o->seed = strtoull(arg, &end, 0);
+	if (errno || end == arg || *end || arg[strspn(arg, " \t")] == '-')
+		return die_usage("--seed wants a whole number (as a failure's "
+				 "replay line gives it), not '%s'", arg);
+	o->seed_given = true;
+	return 0;
+}
+
 static int parse_format(const char *s, struct options *o)
 {
 	if (!strcmp(s, "human"))
@@ -79,9 +95,11 @@ static int parse_format(const char *s, struct options *o)
 static int parse_number(const char *s, double min, double *out)
 {
 	char *end;
-	double v = strtod(s, &end);
+	double v;
 
-	if (end == s || *end || v < min)
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno || !isfinite(v) || v < min || v > 1000)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -128,7 +146,7 @@ static int parse_one(int c, struct options *o)
 	case O_SCALE:
 		if (parse_number(optarg, 0.01, &o->scale))
 			return die_usage("--timeout-scale wants a number "
-					 "above 0, not '%s'", optarg);
+					 "from 0.01 to 1000, not '%s'", optarg);
 		return 0;
 	case 'j':
 		if (parse_number(optarg, 1, &v) || v > RUNNER_MAX_JOBS)
@@ -137,9 +155,7 @@ static int parse_one(int c, struct options *o)
 		o->jobs = (unsigned)v;
 		return 0;
 	case O_SEED:
-		o->seed = strtoull(optarg, NULL, 0);
-		o->seed_given = true;
-		return 0;
+		return parse_seed(optarg, o);
 	case O_PARAM:
 		return parse_param(optarg, o);
 	default:
@@ -205,6 +221,61 @@ static int select_katas(struct registry *reg, const struct options *o,
 	return refused(*out, *n);
 }
 
+/* --test NAME must name a test of one of the katas; 0 or EXIT_USAGE. */
+static int known_test(struct grader **gs, size_t n, const char *name)
+{
+	struct strbuf all = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t t = 0; t < gs[i]->ntests; t++) {
+			const char *tn = gs[i]->desc->tests[t].name;
+			if (!strcmp(tn, name)) {
+				sb_free(&all);
+				return 0;
+			}
+			sb_printf(&all, "%s%s", all.len ? ", " : "", tn);
+		}
+	fprintf(stderr, "runner: there is no test named '%s' in %s; its "
+		"tests: %s.\n", name, n == 1 ? gs[0]->kata : "these katas",
+		all.s ? all.s : "none");
+	sb_free(&all);
+	return EXIT_USAGE;
+}
+
+static bool asked(const struct kata_run *runs, size_t n, const char *name)
+{
+	for (size_t k = 0; k < n; k++)
+		for (size_t i = 0; runs[k].res && i < runs[k].g->ntests; i++)
+			for (size_t j = 0; j < runs[k].res[i].log.n; j++) {
+				const struct record *x = &runs[k].res[i].log.v[j];
+				if (x->kind == REC_PARAM &&
+				    !strcmp(x->text, name))
+					return true;
+			}
+	return false;
+}
+
+/*
+ * Every --param must be one some test asked for: a misspelled name would
+ * otherwise be ignored in silence.  Known only once the tests ran (a test
+ * asks with kata_param), so it is said after them.  0 or EXIT_USAGE.
+ */
+static int params_asked(const struct kata_run *runs, size_t n,
+			const struct options *o)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < o->nparams; i++)
+		if (!asked(runs, n, o->params[i].name)) {
+			fprintf(stderr, "runner: --param %s: no test that ran "
+				"asks for it (misspelled? the grader's "
+				"kata_param() calls name them).\n",
+				o->params[i].name);
+			r = EXIT_USAGE;
+		}
+	return r;
+}
+
 static int cmd_check(struct registry *reg, const struct options *o)
 {
 	struct grader **gs;
@@ -217,11 +288,15 @@ static int cmd_check(struct registry *reg, const struct options *o)
 		return r;
 	if (o->so && n != 1)
 		return die_usage("--so grades one kata; name it%s", "");
+	if (o->test && (r = known_test(gs, n, o->test)))
+		return r;
 	runs = xcalloc(n, sizeof(*runs));
 	for (size_t i = 0; i < n; i++)
 		if ((r = grade_prepare(&runs[i], gs[i], o, o->so)) != 0)
 			return r;
 	worst = grade_katas(runs, n, o, report_observer(o));
+	r = params_asked(runs, n, o);
+	worst = r > worst ? r : worst;
 	for (size_t i = 0; i < n; i++) {
 		p += runs[i].passed;
 		f += runs[i].failed + (runs[i].refused.len ? 1 : 0);

@@ -108,7 +108,7 @@ static char *kata_so(const struct grader *g, bool solution)
 		fprintf(stderr, "runner: %s does not build:\n%s\n",
 			solution ? "the reference solution" : "your kata", e);
 		free(e);
-	} else if (plugin_probe_kata(so, g->kata, &err) != PROBE_OK) {
+	} else if (plugin_probe_kata(so, g->kata, 1.0, &err) != PROBE_OK) {
 		fprintf(stderr, "runner: cannot load %s: %s\n", so, err);
 		r = -1;
 	}

@@ -8,15 +8,23 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "api.h"
+#include "sandbox.h"
+
+/* How long loading a kata may take, before --timeout-scale. */
+#define PROBE_TIMEOUT_MS 5000
 
 static const char *check_tests(const struct kata_grader *d, size_t *n)
 {
@@ -130,7 +138,7 @@ int plugin_open_grader(const char *kata, struct grader *g, char **err)
 }
 
 /* In the probe child: returns a message, or NULL when the .so is fine. */
-static char *probe_child(const char *path, const char *kata, char *kind)
+static char *probe_check(const char *path, const char *kata, char *kind)
 {
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	const struct kata_plugin *p;
@@ -154,33 +162,97 @@ static char *probe_child(const char *path, const char *kata, char *kind)
 	return NULL;
 }
 
-enum probe plugin_probe_kata(const char *path, const char *kata, char **err)
+/*
+ * The probe child: its own process group, no terminal, nothing inherited
+ * but the verdict pipe (fd 3), so whatever the kata's constructors start
+ * cannot hold the runner's output open.
+ */
+static _Noreturn void probe_child(const char *path, const char *kata, int fd)
 {
-	int fds[2], st;
+	int null = open("/dev/null", O_RDWR);
+	char kind, *m;
+
+	setpgid(0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	dup2(fd, 3);
+	for (int i = 0; i < 3; i++)
+		dup2(null, i);
+	close_range(4, ~0u, 0);
+	signal(SIGPIPE, SIG_DFL);
+	m = probe_check(path, kata, &kind);
+	if (m)
+		dprintf(3, "%c%s", kind, m);
+	_exit(0);
+}
+
+/* Waits up to ms for pid to end; true with *st when it did. */
+static bool wait_until(pid_t pid, double ms, int *st)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	double end = now_ms() + ms;
+	bool done = false;
+
+	while (!(done = waitpid(pid, st, WNOHANG) == pid) && now_ms() < end) {
+		struct pollfd p = { pidfd, POLLIN, 0 };
+		int left = (int)(end - now_ms()) + 1;
+
+		if (pidfd < 0 || poll(&p, 1, left < 10 ? left : 10) < 0)
+			usleep(1000);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return done;
+}
+
+/* What became of a probe that wrote no verdict, in a learner's words. */
+static char *probe_death(bool ended, int st, double ms)
+{
+	if (!ended)
+		return xasprintf("loading it did not finish within %.1f s: a "
+				 "constructor or static initialiser that blocks "
+				 "or loops?", ms / 1000);
+	if (WIFSIGNALED(st))
+		return xasprintf("loading it killed the process with SIG%s "
+				 "(%s): code that runs at load (a constructor) "
+				 "crashed", sigabbrev_np(WTERMSIG(st)) ?
+				 sigabbrev_np(WTERMSIG(st)) : "?",
+				 strsignal(WTERMSIG(st)));
+	return xasprintf("loading it ended the process with exit(%d): code "
+			 "that runs at load (a constructor) must not end the "
+			 "program", WEXITSTATUS(st));
+}
+
+enum probe plugin_probe_kata(const char *path, const char *kata,
+			     double scale, char **err)
+{
+	double ms = PROBE_TIMEOUT_MS * scale;
 	char buf[2048] = "";
+	int fds[2], st = 0;
 	ssize_t n;
 	pid_t pid;
+	bool ended;
 
 	if (pipe2(fds, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
 		*err = xasprintf("cannot start a process: %s", strerror(errno));
 		return PROBE_REFUSED;
 	}
-	if (pid == 0) {
-		char kind;
-		char *m = probe_child(path, kata, &kind);
-		if (m)
-			dprintf(fds[1], "%c%s", kind, m);
-		_exit(0);
-	}
+	if (pid == 0)
+		probe_child(path, kata, fds[1]);
+	setpgid(pid, pid);
 	close(fds[1]);
+	ended = wait_until(pid, ms, &st);
+	kill(-pid, SIGKILL);
+	if (!ended)
+		waitpid(pid, &st, 0);
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	n = read(fds[0], buf, sizeof(buf) - 1);
 	close(fds[0]);
-	waitpid(pid, &st, 0);
-	if (n <= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return PROBE_OK;
+	sandbox_sweep();
 	buf[n > 0 ? n : 0] = '\0';
-	*err = xstrdup(n > 1 ? buf + 1 : "loading it crashed the process");
-	return n > 0 && buf[0] == 'U' ? PROBE_UNLOADABLE : PROBE_REFUSED;
+	if (n <= 0 && ended && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return PROBE_OK;
+	*err = n > 1 ? xstrdup(buf + 1) : probe_death(ended, st, ms);
+	return n > 0 && buf[0] == 'R' ? PROBE_REFUSED : PROBE_UNLOADABLE;
 }
 
 static int find_undef(const unsigned char *m, size_t len, const char *symbol)

@@ -29,16 +29,22 @@ int plugin_open_grader(const char *kata, struct grader *g, char **err);
 
 enum probe {
 	PROBE_OK,
-	PROBE_UNLOADABLE,	/* dlopen failed: *err has dlerror's words */
+	PROBE_UNLOADABLE,	/* dlopen failed, or loading exited, crashed
+				 * or hung: *err says which */
 	PROBE_REFUSED,		/* no descriptor, wrong ABI, other kata */
 };
 
 /*
  * Loads the kata .so at path in a child process and checks its descriptor
- * names `kata` with a compatible ABI.  *err gets a malloc'd sentence unless
+ * names `kata` with a compatible ABI.  The child is sandboxed like a test:
+ * its own process group, a deadline (5 s times scale), nothing of it left
+ * afterwards (whatever its constructors forked is swept), and no
+ * descriptor of the runner's it could hold.  A load that exits, crashes or
+ * hangs is PROBE_UNLOADABLE.  *err gets a malloc'd sentence unless
  * PROBE_OK (caller frees).
  */
-enum probe plugin_probe_kata(const char *path, const char *kata, char **err);
+enum probe plugin_probe_kata(const char *path, const char *kata,
+			     double scale, char **err);
 
 /*
  * Returns 1 if the ELF shared object at path imports (has an undefined

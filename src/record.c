@@ -23,6 +23,7 @@ const char *record_kind_name(enum record_kind kind)
 	case REC_FAIL_SOFT: return "fail_soft";
 	case REC_SKIP: return "skip";
 	case REC_SEED: return "seed";
+	case REC_PARAM: return "param";
 	case REC_CRASH: return "crash";
 	case REC_END: return "end";
 	}

@@ -27,6 +27,7 @@ enum record_kind {
 	REC_FAIL_SOFT = 'F',	/* a failed check; the test went on */
 	REC_SKIP = 's',		/* the test skipped itself, with a reason */
 	REC_SEED = 'r',		/* the test used the run's seed (decimal) */
+	REC_PARAM = 'p',	/* the test asked for --param NAME (the name) */
 	REC_CRASH = 'x',	/* where a crash happened: "in frame_recv()" */
 	REC_END = 'e',		/* the test function returned */
 };

@@ -159,11 +159,16 @@ static const char *outcome_word(enum outcome oc)
 /* The records as [{"kind":"fail","text":"..."}, ...], seeds left out. */
 static void json_records(const struct records *l)
 {
+	bool first = true;
+
 	printf("\"records\":[");
 	for (size_t i = 0; i < l->n; i++) {
 		const char *kind = record_kind_name(l->v[i].kind);
 
-		printf("%s{", i ? "," : "");
+		if (l->v[i].kind == REC_PARAM)
+			continue;
+		printf("%s{", first ? "" : ",");
+		first = false;
 		json_str("kind", kind, strlen(kind), true);
 		json_str("text", l->v[i].text, strlen(l->v[i].text), false);
 		printf("}");
@@ -231,9 +236,13 @@ static void human_begin(void *arg, const struct kata_run *run)
 
 	printf("%s%s%s: %s\n", BOLD, run->g->kata, RESET, run->g->desc->title);
 	if (run->build_error) {
-		printf("  %s%s%s %s does not build:\n      %s\n", RED,
-		       mark(OUT_FAIL), RESET, run->source, run->build_error);
-		if (o->verbose)
+		printf("  %s%s%s %s %s:\n      %s\n", RED, mark(OUT_FAIL),
+		       RESET, run->source, run->load_failed ? "builds but "
+		       "cannot be loaded" : "does not build", run->build_error);
+		if (run->load_failed)
+			printf("      (it is loaded before every test: code run "
+			       "at load must return)\n");
+		else if (o->verbose)
 			indented("      | ", run->build_log.s);
 		else
 			printf("      (the whole compiler log: ./runner check "
@@ -270,8 +279,8 @@ static void human_end(void *arg, const struct kata_run *run)
 	const struct options *o = arg;
 
 	if (run->build_error)
-		printf("  (%zu tests not run: fix the build first)\n",
-		       run->g->ntests);
+		printf("  (%zu tests not run: fix the %s first)\n",
+		       run->g->ntests, run->load_failed ? "load" : "build");
 	printf("  %s%u passed, %u failed", run->failed ? RED : GREEN,
 	       run->passed, run->failed + (run->refused.len ? 1 : 0));
 	if (run->skipped)

@@ -247,8 +247,7 @@ static bool drain(struct sandbox_job *j, int fd)
 	return n < 0 && (errno == EAGAIN || errno == EINTR);
 }
 
-/* Kills and reaps every child of ours that is not a running test. */
-static void sweep_orphans(void)
+void sandbox_sweep(void)
 {
 	for (int round = 0; round < 100; round++) {
 		DIR *d = opendir("/proc");
@@ -294,7 +293,7 @@ static void finish(struct sandbox_job *j)
 	drain(j, j->out_fd);
 	kill(-j->pid, SIGKILL);	/* whatever is left in its group */
 	track(j->pid, false);
-	sweep_orphans();
+	sandbox_sweep();
 	close(j->res_fd);
 	close(j->out_fd);
 	if (j->pidfd >= 0)

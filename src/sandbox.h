@@ -70,6 +70,13 @@ size_t sandbox_wait(struct sandbox_job **jobs, size_t n);
 /* Runs one test to its end (sandbox_start + sandbox_wait). 0 or -errno. */
 int sandbox_run(const struct sandbox_spec *spec, struct test_result *res);
 
+/*
+ * Kills and reaps every child of the runner that is not a running test:
+ * what a learner's code left behind (a daemon it forked, reparented to the
+ * runner, its subreaper).
+ */
+void sandbox_sweep(void);
+
 /* The test's time limit in milliseconds: its own or the default, scaled. */
 double sandbox_timeout_ms(const struct sandbox_spec *spec);
 

@@ -56,6 +56,19 @@ expect 2 "built for kata ABI 1 and this runner speaks 2" \
 	only "$tmp/v1" list
 expect 2 "--param n wants a whole number, not 'many'" "bad --param" -- \
 	sandbox check sandbox --param n=many
+for bad in nan inf 1e400 -1; do
+	expect 2 "--timeout-scale wants a number from 0.01 to 1000" \
+		"--timeout-scale $bad" -- \
+		sandbox check sandbox --timeout-scale "$bad"
+done
+expect 2 "--seed wants a whole number" "--seed abc" -- \
+	sandbox check sandbox --seed abc
+expect 2 "there is no test named 'nosuch' in sandbox" "--test nosuch" -- \
+	sandbox check sandbox --test nosuch --so "$tests/cases.so"
+expect 2 "--param nosuch: no test that ran asks for it" \
+	"a --param no test asks for" -- \
+	sandbox check sandbox --so "$tests/cases.so" --test orphan \
+	--param nosuch=3 --no-progress
 expect 2 'it grades "sandbox", not "other"' "foreign grader" -- \
 	only "$tmp/foreign" check other
 expect 2 "no kata named" "no graders at all" -- only "$tmp/none" check x

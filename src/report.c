@@ -134,66 +134,6 @@ static void human_test(const struct kata_run *run, size_t i,
 		show_output(r, o->verbose);
 }
 
-static void json_str(const char *key, const char *s, size_t n, bool comma)
-{
-	printf("\"%s\":\"", key);
-	for (size_t i = 0; s && i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	printf("\"%s", comma ? "," : "");
-}
-
-static const char *outcome_word(enum outcome oc)
-{
-	static const char *w[] = { "pass", "fail", "skip", "crash", "timeout" };
-
-	return w[oc];
-}
-
-/* The records as [{"kind":"fail","text":"..."}, ...], seeds left out. */
-static void json_records(const struct records *l)
-{
-	bool first = true;
-
-	printf("\"records\":[");
-	for (size_t i = 0; i < l->n; i++) {
-		const char *kind = record_kind_name(l->v[i].kind);
-
-		if (l->v[i].kind == REC_PARAM)
-			continue;
-		printf("%s{", first ? "" : ",");
-		first = false;
-		json_str("kind", kind, strlen(kind), true);
-		json_str("text", l->v[i].text, strlen(l->v[i].text), false);
-		printf("}");
-	}
-	printf("],");
-}
-
-static void json_test(const struct kata_run *run, size_t i)
-{
-	const struct test_result *r = &run->res[i];
-
-	printf("{");
-	json_str("kata", run->g->kata, strlen(run->g->kata), true);
-	json_str("test", r->test->name, strlen(r->test->name), true);
-	json_str("outcome", outcome_word(r->outcome),
-		 strlen(outcome_word(r->outcome)), true);
-	printf("\"ms\":%.1f,", r->ms);
-	if (r->randomised)
-		printf("\"seed\":%llu,", (unsigned long long)r->seed);
-	json_records(&r->log);
-	json_str("why", r->why.s, r->why.len, true);
-	json_str("output", r->output.s, r->output.len, false);
-	printf("}\n");
-}
-
 /* A failed test's failures and concept as TAP comments. */
 static void tap_records(const struct records *l)
 {
@@ -256,14 +196,10 @@ static void human_begin(void *arg, const struct kata_run *run)
 	fflush(stdout);
 }
 
-static void machine_test(void *arg, const struct kata_run *run, size_t i)
+static void tap_test_done(void *arg, const struct kata_run *run, size_t i)
 {
-	const struct options *o = arg;
-
-	if (o->format == FMT_JSON)
-		json_test(run, i);
-	else
-		tap_test(run, i);
+	(void)arg;
+	tap_test(run, i);
 	fflush(stdout);
 }
 
@@ -299,12 +235,13 @@ const struct grade_observer *report_observer(const struct options *o)
 {
 	static struct grade_observer obs;
 
+	if (o->format == FMT_JSON)
+		return json_observer();
 	if (o->format == FMT_HUMAN)
 		obs = (struct grade_observer){ human_begin, human_test_done,
 					       human_end, NULL };
 	else
-		obs = (struct grade_observer){ o->format == FMT_TAP ?
-					       tap_begin : NULL, machine_test,
+		obs = (struct grade_observer){ tap_begin, tap_test_done,
 					       NULL, NULL };
 	obs.arg = (void *)o;
 	return &obs;
@@ -316,8 +253,7 @@ void report_summary(unsigned passed, unsigned failed, unsigned skipped,
 	if (o->format == FMT_TAP)
 		printf("1..%u\n", tap_count);
 	if (o->format == FMT_JSON)
-		printf("{\"passed\":%u,\"failed\":%u,\"skipped\":%u}\n",
-		       passed, failed, skipped);
+		json_summary(passed, failed, skipped);
 	if (o->format != FMT_HUMAN)
 		return;
 	printf("%u passed, %u failed", passed, failed);

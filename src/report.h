@@ -20,6 +20,12 @@ const struct grade_observer *report_observer(const struct options *o);
 void report_summary(unsigned passed, unsigned failed, unsigned skipped,
 		    const struct options *o);
 
+/* The observer of --format json (json.c): one JSON object per test. */
+const struct grade_observer *json_observer(void);
+
+/* The closing JSON object: {"summary":true,"passed":N,...}. */
+void json_summary(unsigned passed, unsigned failed, unsigned skipped);
+
 /* True when stdout gets colour and Unicode (a terminal, no NO_COLOR). */
 bool report_fancy(void);
 

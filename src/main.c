@@ -193,8 +193,8 @@ static int refused(struct grader **gs, size_t n)
 }
 
 /* The graders the positional names (or --all) ask for, in path order. */
-static int select_katas(struct registry *reg, const struct options *o,
-			struct grader ***out, size_t *n)
+static int pick_katas(struct registry *reg, const struct options *o,
+		      struct grader ***out, size_t *n)
 {
 	*out = xcalloc(reg->n + o->nargs, sizeof(**out));
 	*n = 0;
@@ -219,6 +219,19 @@ static int select_katas(struct registry *reg, const struct options *o,
 		(*out)[(*n)++] = g;
 	}
 	return refused(*out, *n);
+}
+
+/* pick_katas, with nothing left allocated when it fails. */
+static int select_katas(struct registry *reg, const struct options *o,
+			struct grader ***out, size_t *n)
+{
+	int r = pick_katas(reg, o, out, n);
+
+	if (r) {
+		free(*out);
+		*out = NULL;
+	}
+	return r;
 }
 
 /* --test NAME must name a test of one of the katas; 0 or EXIT_USAGE. */
@@ -276,35 +289,53 @@ static int params_asked(const struct kata_run *runs, size_t n,
 	return r;
 }
 
+/* Grades the n katas of gs and prints; the highest EXIT_* among them. */
+static int check_katas(struct grader **gs, size_t n, const struct options *o)
+{
+	struct kata_run *runs = xcalloc(n, sizeof(*runs));
+	unsigned p = 0, f = 0, s = 0;
+	size_t prepared = 0;
+	int r = 0, worst;
+
+	while (prepared < n && !r)
+		r = grade_prepare(&runs[prepared], gs[prepared], o, o->so),
+		prepared++;
+	if (r) {
+		worst = r;
+	} else {
+		worst = grade_katas(runs, n, o, report_observer(o));
+		r = params_asked(runs, n, o);
+		worst = r > worst ? r : worst;
+		for (size_t i = 0; i < n; i++) {
+			p += runs[i].passed;
+			f += runs[i].failed + (runs[i].refused.len ? 1 : 0);
+			s += runs[i].skipped;
+		}
+		record_progress(runs, n, o);
+		report_summary(p, f, s, o);
+	}
+	for (size_t i = 0; i < prepared; i++)
+		grade_free(&runs[i]);
+	free(runs);
+	return worst;
+}
+
 static int cmd_check(struct registry *reg, const struct options *o)
 {
 	struct grader **gs;
-	struct kata_run *runs;
 	size_t n;
-	unsigned p = 0, f = 0, s = 0;
-	int r = select_katas(reg, o, &gs, &n), worst;
+	int r = select_katas(reg, o, &gs, &n);
 
 	if (r)
 		return r;
 	if (o->so && n != 1)
-		return die_usage("--so grades one kata; name it%s", "");
-	if (o->test && (r = known_test(gs, n, o->test)))
-		return r;
-	runs = xcalloc(n, sizeof(*runs));
-	for (size_t i = 0; i < n; i++)
-		if ((r = grade_prepare(&runs[i], gs[i], o, o->so)) != 0)
-			return r;
-	worst = grade_katas(runs, n, o, report_observer(o));
-	r = params_asked(runs, n, o);
-	worst = r > worst ? r : worst;
-	for (size_t i = 0; i < n; i++) {
-		p += runs[i].passed;
-		f += runs[i].failed + (runs[i].refused.len ? 1 : 0);
-		s += runs[i].skipped;
-	}
-	record_progress(runs, n, o);
-	report_summary(p, f, s, o);
-	return worst;
+		r = die_usage("--so grades one kata; name it%s", "");
+	else if (o->test)
+		r = known_test(gs, n, o->test);
+	if (!r)
+		r = check_katas(gs, n, o);
+	free(gs);
+	return r;
 }
 
 static int cmd_verify(struct registry *reg, const struct options *o)
@@ -321,6 +352,7 @@ static int cmd_verify(struct registry *reg, const struct options *o)
 		worst = r > worst ? r : worst;
 	}
 	printf("%u passed, %u failed\n", p, f);
+	free(gs);
 	return worst;
 }
 
@@ -330,7 +362,10 @@ static int cmd_bench(struct registry *reg, const struct options *o)
 	size_t n;
 	int r = select_katas(reg, o, &gs, &n);
 
-	return r ? r : bench_command(gs, n, o);
+	if (!r)
+		r = bench_command(gs, n, o);
+	free(gs);
+	return r;
 }
 
 /* watch may change its options (the kata it moves on to): a copy. */
@@ -406,5 +441,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "runner: %s\n", err);
 		return EXIT_USAGE;
 	}
-	return c->run(&reg, &o);
+	r = c->run(&reg, &o);
+	registry_free(&reg);
+	for (size_t i = 0; i < o.nparams; i++)
+		free(o.params[i].name);
+	free(o.params);
+	fflush(NULL);
+	return r;
 }

@@ -98,6 +98,16 @@ static const struct kata_grader *upgrade(const struct kata_grader *d)
 	return copy;
 }
 
+void plugin_close_grader(struct grader *g)
+{
+	if (g->desc_copy)
+		free((void *)g->desc);
+	free(g->kata);
+	free(g->path);
+	free(g->error);
+	memset(g, 0, sizeof(*g));
+}
+
 static int unloadable(struct grader *g, char **err)
 {
 	*err = xasprintf("%s is not a loadable grader (%s); rebuild it with "
@@ -133,7 +143,8 @@ int plugin_open_grader(const char *kata, struct grader *g, char **err)
 	if (!dlopen(g->path, RTLD_NOW | RTLD_NOLOAD | RTLD_LOCAL))
 		return unloadable(g, err);
 	*g->desc->api = &api_routines;
-	g->desc = upgrade(g->desc);
+	g->desc_copy = (g->desc = upgrade(g->desc)) != dlsym(g->handle,
+							     KATA_GRADER_SYMBOL);
 	return 0;
 }
 

@@ -17,6 +17,7 @@ struct grader {
 	char *path;
 	void *handle;
 	const struct kata_grader *desc;	/* NULL when refused */
+	bool desc_copy;		/* desc is a malloc'd, upgraded copy */
 	size_t ntests;
 	char *error;		/* why it was refused, or NULL */
 };
@@ -26,6 +27,12 @@ struct grader {
  * with *err set to one malloc'd sentence for the user (caller frees).
  */
 int plugin_open_grader(const char *kata, struct grader *g, char **err);
+
+/*
+ * Frees what plugin_open_grader allocated in g.  The .so stays loaded (its
+ * descriptor strings may still be referenced) until the runner exits.
+ */
+void plugin_close_grader(struct grader *g);
 
 enum probe {
 	PROBE_OK,

@@ -61,6 +61,14 @@ int registry_load(struct registry *reg, char **err)
 	return 0;
 }
 
+void registry_free(struct registry *reg)
+{
+	for (size_t i = 0; i < reg->n; i++)
+		plugin_close_grader(&reg->graders[i]);
+	free(reg->graders);
+	memset(reg, 0, sizeof(*reg));
+}
+
 struct grader *registry_find(struct registry *reg, const char *name)
 {
 	for (size_t i = 0; i < reg->n; i++)

@@ -23,6 +23,9 @@ struct registry {
  */
 int registry_load(struct registry *reg, char **err);
 
+/* Frees the list and every grader's strings. */
+void registry_free(struct registry *reg);
+
 /*
  * The grader for kata `name` (check its error field), or NULL.
  */

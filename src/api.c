@@ -12,6 +12,7 @@
 #include "api.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <errno.h>
 #include <execinfo.h>
 #include <signal.h>
@@ -228,6 +229,8 @@ static const char *api_listen(struct kata_ctx *k)
 	return k->listen ? k->listen : "127.0.0.1";
 }
 
+static const char *api_where(struct kata_ctx *k, int tid);
+
 const struct kata_api api_routines = {
 	.abi_version = KATA_ABI_VERSION,
 	.struct_size = sizeof(struct kata_api),
@@ -248,34 +251,100 @@ const struct kata_api api_routines = {
 	.name = api_name,
 	.is_solution = api_is_solution,
 	.listen = api_listen,
+	.where = api_where,
 };
 
-/* The crash reporter: names the learner's function the crash came from. */
-static void on_crash(int sig, siginfo_t *si, void *uc)
+/*
+ * Where this thread is in the learner's code, from its own stack: "in
+ * frame_recv()", or "in frame_recv() (inside memcpy, called from there)".
+ * Writes "" when no frame is the kata's.  Called from signal handlers: the
+ * unwinder was loaded by crash_reporter() beforehand.
+ */
+static void locate(char *buf, size_t len)
 {
 	void *frames[64];
 	int n = backtrace(frames, 64);
 	const char *top = NULL;
 
-	(void)si;
-	(void)uc;
-	for (int i = 0; ctx.pid == getpid() && i < n; i++) {
+	buf[0] = '\0';
+	for (int i = 0; i < n; i++) {
 		Dl_info d;
 		if (!dladdr(frames[i], &d) || !d.dli_sname)
 			continue;
 		if (d.dli_fbase == ctx.kata_base) {
 			if (top && strcmp(top, d.dli_sname))
-				putf(REC_CRASH, "in %s() (inside %s, called "
-				     "from there)", d.dli_sname, top);
+				snprintf(buf, len, "in %s() (inside %s, called "
+					 "from there)", d.dli_sname, top);
 			else
-				putf(REC_CRASH, "in %s()", d.dli_sname);
-			break;
+				snprintf(buf, len, "in %s()", d.dli_sname);
+			return;
 		}
 		if (i > 1 && !top)
 			top = d.dli_sname;
 	}
+}
+
+/* The crash reporter: names the learner's function the crash came from. */
+static void on_crash(int sig, siginfo_t *si, void *uc)
+{
+	char where[256];
+
+	(void)si;
+	(void)uc;
+	if (ctx.pid == getpid()) {
+		locate(where, sizeof(where));
+		if (where[0])
+			putf(REC_CRASH, "%s", where);
+	}
 	signal(sig, SIG_DFL);
 	raise(sig);
+}
+
+/* A grader's question to one thread (api_where), answered in on_where. */
+static struct {
+	pthread_mutex_t lock;	/* one question at a time */
+	volatile pid_t tid;	/* the thread asked */
+	char answer[256];
+	volatile sig_atomic_t answered;
+} ask = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/*
+ * A thread is asked where it is: by the runner before a timeout kill (the
+ * answer goes on the result pipe) or by the grader (api_where).
+ */
+static void on_where(int sig)
+{
+	char where[256];
+	int saved = errno;
+
+	(void)sig;
+	locate(where, sizeof(where));
+	if (ask.tid == gettid() && !ask.answered) {
+		memcpy(ask.answer, where, sizeof(where));
+		ask.answered = 1;
+	} else if (ctx.pid == getpid()) {
+		putf(REC_WHERE, "%d\t%s", (int)gettid(), where);
+	}
+	errno = saved;
+}
+
+static const char *api_where(struct kata_ctx *k, int tid)
+{
+	static __thread char out[256];
+	double end = now_ms() + 100 * k->spec->set.scale;
+
+	out[0] = '\0';
+	pthread_mutex_lock(&ask.lock);
+	ask.answered = 0;
+	ask.tid = tid;
+	if (tgkill(getpid(), tid, SANDBOX_WHERE_SIGNAL) == 0)
+		while (!ask.answered && now_ms() < end)
+			usleep(1000);
+	if (ask.answered)
+		snprintf(out, sizeof(out), "%s", ask.answer);
+	ask.tid = 0;
+	pthread_mutex_unlock(&ask.lock);
+	return out;
 }
 
 static void crash_reporter(void)
@@ -291,6 +360,7 @@ static void crash_reporter(void)
 	sigaltstack(&ss, NULL);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
+	signal(SANDBOX_WHERE_SIGNAL, on_where);
 }
 
 static void load_kata(const struct sandbox_spec *s)

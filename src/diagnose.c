@@ -108,20 +108,43 @@ static const char *wchan(const char *dir, const char *tid)
 	return w[0] && strcmp(w, "0") ? w : "wait";
 }
 
-static void one_thread(const char *dir, const char *tid, struct strbuf *out,
-		       struct tally *t)
+/* The place thread tid said it runs at, from where's lines; or NULL. */
+static const char *place(const char *where, const char *tid)
 {
-	char path[320], comm[64], stat[512], sys[256], *p;
-	char state = '?';
+	static char buf[256];
+	size_t n = strlen(tid);
+
+	for (const char *p = where; p && *p; p = strchr(p, '\n'),
+	     p = p ? p + 1 : NULL)
+		if (!strncmp(p, tid, n) && p[n] == '\t' && p[n + 1] != '\n') {
+			snprintf(buf, sizeof(buf), "%.*s",
+				 (int)strcspn(p + n + 1, "\n"), p + n + 1);
+			return buf;
+		}
+	return NULL;
+}
+
+/* The state letter of /proc/.../task/tid/stat ('R' running), or '?'. */
+static char state_of(const char *dir, const char *tid)
+{
+	char path[320], stat[512], *p;
+
+	snprintf(path, sizeof(path), "%s/%s/stat", dir, tid);
+	read_line(path, stat, sizeof(stat));
+	return (p = strrchr(stat, ')')) && p[1] ? p[2] : '?';
+}
+
+static void one_thread(const char *dir, const char *tid, const char *where,
+		       struct strbuf *out, struct tally *t)
+{
+	char path[320], comm[64], sys[256];
+	char state = state_of(dir, tid);
+	const char *at = place(where, tid);
 	const struct call *c = NULL;
 	bool grader;
 
 	snprintf(path, sizeof(path), "%s/%s/comm", dir, tid);
 	read_line(path, comm, sizeof(comm));
-	snprintf(path, sizeof(path), "%s/%s/stat", dir, tid);
-	read_line(path, stat, sizeof(stat));
-	if ((p = strrchr(stat, ')')) && p[1])
-		state = p[2];
 	snprintf(path, sizeof(path), "%s/%s/syscall", dir, tid);
 	read_line(path, sys, sizeof(sys));
 	if (state != 'R' && sys[0] && strcmp(sys, "running") && sys[0] != '-')
@@ -129,7 +152,10 @@ static void one_thread(const char *dir, const char *tid, struct strbuf *out,
 	grader = !strncmp(comm, KATA_GRADER_THREAD_PREFIX, 2);
 	sb_printf(out, "  %s thread '%s' (tid %s): ", grader ? "grader" :
 		  "your", comm, tid);
-	if (state == 'R')
+	if (state == 'R' && at)
+		sb_printf(out, "running %s: busy in a loop without blocking\n",
+			  at);
+	else if (state == 'R')
 		sb_printf(out, "%s\n", meaning('R'));
 	else if (c && c->kind != 'o')
 		sb_printf(out, "blocked in %s(), %s\n", c->name,
@@ -165,7 +191,27 @@ static void verdict(const struct tally *t, struct strbuf *out)
 			"waits without a timeout or a stop descriptor.");
 }
 
-void diagnose_hang(pid_t pid, struct strbuf *out)
+int diagnose_running(pid_t pid, void (*fn)(void *arg, pid_t tid),
+		     void *arg)
+{
+	char dir[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	if (!(d = opendir(dir)))
+		return 0;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && state_of(dir, e->d_name) == 'R') {
+			fn(arg, (pid_t)atoi(e->d_name));
+			n++;
+		}
+	closedir(d);
+	return n;
+}
+
+void diagnose_hang(pid_t pid, const char *where, struct strbuf *out)
 {
 	char dir[64];
 	struct dirent *e;
@@ -181,7 +227,7 @@ void diagnose_hang(pid_t pid, struct strbuf *out)
 	while ((e = readdir(d)) && n < 40) {
 		if (e->d_name[0] == '.')
 			continue;
-		one_thread(dir, e->d_name, out, &t);
+		one_thread(dir, e->d_name, where, out, &t);
 		n++;
 	}
 	closedir(d);

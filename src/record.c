@@ -26,6 +26,7 @@ const char *record_kind_name(enum record_kind kind)
 	case REC_PARAM: return "param";
 	case REC_CRASH: return "crash";
 	case REC_END: return "end";
+	case REC_WHERE: return "where";
 	}
 	return "unknown";
 }

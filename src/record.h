@@ -30,6 +30,8 @@ enum record_kind {
 	REC_PARAM = 'p',	/* the test asked for --param NAME (the name) */
 	REC_CRASH = 'x',	/* where a crash happened: "in frame_recv()" */
 	REC_END = 'e',		/* the test function returned */
+	REC_WHERE = 'w',	/* "TID\tin foo()": a running thread's place,
+				 * asked for before a timeout kill */
 };
 
 /* True for the two kinds of failed check. */

@@ -166,14 +166,18 @@ static int open_pipes(int rp[2], int op[2])
 
 static void on_record(void *arg, enum record_kind kind, const char *text)
 {
-	struct test_result *r = arg;
+	struct sandbox_job *j = arg;
+	struct test_result *r = j->res;
 
 	if (kind == REC_SEED) {
 		r->randomised = true;
 		r->seed = strtoull(text, NULL, 10);
 		return;
 	}
-	records_add(&r->log, kind, text);
+	if (kind == REC_WHERE)
+		sb_printf(&j->where, "%s\n", text);
+	else
+		records_add(&r->log, kind, text);
 }
 
 int sandbox_start(struct sandbox_job *j, const struct sandbox_spec *spec,
@@ -215,7 +219,7 @@ int sandbox_start(struct sandbox_job *j, const struct sandbox_spec *spec,
 	fcntl(j->out_fd, F_SETFL, O_NONBLOCK);
 	j->pidfd = (int)syscall(SYS_pidfd_open, j->pid, 0);
 	j->reader.on_record = on_record;
-	j->reader.arg = res;
+	j->reader.arg = j;
 	j->start = now_ms();
 	j->deadline = j->start + sandbox_timeout_ms(spec);
 	return 0;
@@ -300,6 +304,7 @@ static void finish(struct sandbox_job *j)
 		close(j->pidfd);
 	remove_tree(j->tmpdir);
 	record_reader_free(&j->reader);
+	sb_free(&j->where);
 	j->res->ms = now_ms() - j->start;
 }
 
@@ -328,14 +333,44 @@ static void explain_exit(struct sandbox_job *j)
 	}
 }
 
+static void ask_where(void *arg, pid_t tid)
+{
+	struct sandbox_job *j = arg;
+
+	syscall(SYS_tgkill, j->pid, tid, SANDBOX_WHERE_SIGNAL);
+}
+
+/*
+ * Each running thread is asked where it is; the answers come back on the
+ * result pipe within a moment (100 ms, scaled) or not at all.
+ */
+static void collect_where(struct sandbox_job *j)
+{
+	int asked = diagnose_running(j->pid, ask_where, j);
+	double end = now_ms() + 100 * j->spec.set.scale;
+
+	while (asked > 0 && now_ms() < end) {
+		struct pollfd p = { j->res_fd, POLLIN, 0 };
+		const char *w = j->where.s;
+		int got = 0;
+
+		for (; w && (w = strchr(w, '\n')); w++)
+			got++;
+		if (got >= asked || poll(&p, 1, 10) < 0 || !drain(j, j->res_fd))
+			break;
+	}
+}
+
 static void on_deadline(struct sandbox_job *j)
 {
 	struct test_result *r = j->res;
 
 	j->timed_out = true;
+	collect_where(j);
 	sb_printf(&r->why, "no result within %.1f s (the test's time "
-		  "limit); at that moment:\n", sandbox_timeout_ms(&j->spec) / 1000);
-	diagnose_hang(j->pid, &r->why);
+		  "limit); at that moment:\n",
+		  sandbox_timeout_ms(&j->spec) / 1000);
+	diagnose_hang(j->pid, j->where.s, &r->why);
 }
 
 static int poll_timeout(struct sandbox_job **jobs, size_t n)

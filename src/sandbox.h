@@ -16,6 +16,8 @@
 #include "plugin.h"
 #include "record.h"
 
+#include <signal.h>
+
 /* One test to run: which, against what, and the run's resolved settings. */
 struct sandbox_spec {
 	const struct grader *g;
@@ -24,6 +26,9 @@ struct sandbox_spec {
 	const char *source;	/* its source, as the learner knows it */
 	struct test_settings set;
 };
+
+/* Asks a test's running thread where it is in the learner's code. */
+#define SANDBOX_WHERE_SIGNAL (SIGRTMIN + 2)
 
 /* The child's end of the result pipe: high, out of the learner's way. */
 #define SANDBOX_RESULT_FD 1023
@@ -37,6 +42,7 @@ struct sandbox_job {
 	double start, deadline;
 	char tmpdir[64];
 	struct record_reader reader;	/* the result pipe's records */
+	struct strbuf where;	/* "TID\tin foo()\n" of running threads */
 };
 
 /*

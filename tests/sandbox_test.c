@@ -106,6 +106,8 @@ static const struct expectation {
 	{ "segv", OUT_CRASH, "third check", "segv: checks before the crash" },
 	{ "deadlock", OUT_TIMEOUT, "deadlock", "deadlock: diagnosed" },
 	{ "spin", OUT_TIMEOUT, "spinning", "spin: a busy loop, diagnosed" },
+	{ "spin", OUT_TIMEOUT, "running in case_spin()",
+	  "spin: the running thread names the learner's function" },
 	{ "block_io", OUT_TIMEOUT, "never came", "block_io: waiting for I/O" },
 	{ "orphan", OUT_PASS, "tmpdir", "orphan: the test itself passes" },
 	{ "leak_fds", OUT_PASS, "", "leak_fds: the test itself passes" },

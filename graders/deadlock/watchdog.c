@@ -15,6 +15,7 @@
 #include "deadlock_grader.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 
 /* The account whose lock word is at addr, or -1. */
@@ -111,6 +112,42 @@ static _Noreturn void report_cycle(struct crew *c, const int *wait,
 		  "global order (lower account index first)", ms, msg);
 }
 
+/* True when thread tid of this process is on a CPU or ready to run. */
+static bool running(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	p = fgets(buf, sizeof(buf), f);
+	fclose(f);
+	return p && (p = strrchr(buf, ')')) && p[1] && p[2] == 'R';
+}
+
+/* No thread waits for an account lock: say where the live ones are. */
+static _Noreturn void report_running(struct crew *c, double ms)
+{
+	char msg[1024] = "";
+	size_t n = 0;
+
+	for (int i = 0; i < c->n && n < sizeof(msg) - 1; i++) {
+		const char *at;
+		if (c->w[i].done || !c->w[i].tid)
+			continue;
+		at = kata_where(c->k, c->w[i].tid);
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n, "thread g:%s "
+				      "is %s%s%s; ", c->w[i].name,
+				      running(c->w[i].tid) ? "running, not "
+				      "blocked" : "blocked elsewhere", *at ?
+				      ", " : "", at);
+	}
+	kata_fail(c->k, "no progress for %.0f ms, and no thread waits for an "
+		  "account lock: %sis a call looping, or waiting for "
+		  "something else?", ms, msg);
+}
+
 _Noreturn void wd_diagnose(struct crew *c, double ms)
 {
 	int wait[MAX_WORKERS], cyc[MAX_WORKERS], blocked = 0, len;
@@ -129,9 +166,7 @@ _Noreturn void wd_diagnose(struct crew *c, double ms)
 		if ((len = cycle_from(c, wait, i, cyc)))
 			report_cycle(c, wait, cyc, len, ms);
 	if (!blocked)
-		kata_fail(c->k, "no progress for %.0f ms, and no thread waits "
-			  "for an account lock: is a call looping, or waiting "
-			  "for something else?", ms);
+		report_running(c, ms);
 	kata_fail(c->k, "no progress for %.0f ms: %d threads blocked on "
 		  "account locks, but no cycle found: is a lock left locked "
 		  "(a return path that forgets to unlock)?", ms, blocked);

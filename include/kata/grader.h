@@ -138,6 +138,7 @@ struct kata_api {
 	bool (*is_solution)(struct kata_ctx *k);
 	const char *(*listen)(struct kata_ctx *k);
 	/* Appended routines go here. */
+	const char *(*where)(struct kata_ctx *k, int tid);
 };
 
 /* The grader's own pointer to the table (one per grader .so, hidden). */
@@ -305,6 +306,19 @@ static inline bool kata_is_solution(struct kata_ctx *k)
 static inline const char *kata_listen(struct kata_ctx *k)
 {
 	return kata_api->listen(k);
+}
+
+/*
+ * Where thread tid of this test process is in the learner's code, read
+ * from its own stack: "in transfer()", or "in transfer() (inside memcpy,
+ * called from there)"; "" when none of its frames is the learner's or it
+ * did not answer within 100 ms (scaled).  For a watchdog that finds a
+ * thread running instead of blocked.  Returns a static buffer of the
+ * calling thread, valid until its next call.
+ */
+static inline const char *kata_where(struct kata_ctx *k, int tid)
+{
+	return KATA_API_HAS(where) ? kata_api->where(k, tid) : "";
 }
 
 /*

@@ -188,6 +188,19 @@ struct sched {
 	struct test_settings set;	/* resolved once for every test */
 };
 
+/* A slot of s->jobs that no running test holds. */
+static struct sandbox_job *free_slot(struct sched *s)
+{
+	for (size_t i = 0; i < RUNNER_MAX_JOBS; i++) {
+		bool used = false;
+		for (size_t l = 0; l < s->nlive && !used; l++)
+			used = s->live[l] == &s->jobs[i];
+		if (!used)
+			return &s->jobs[i];
+	}
+	abort();	/* never: at most RUNNER_MAX_JOBS run at once */
+}
+
 /* Starts kata run's next test that must really run; false when none. */
 static bool start_next(struct sched *s, struct kata_run *run)
 {
@@ -201,7 +214,7 @@ static bool start_next(struct sched *s, struct kata_run *run)
 			tally(run, i);
 			continue;
 		}
-		struct sandbox_job *j = &s->jobs[s->nlive];
+		struct sandbox_job *j = free_slot(s);
 		if (sandbox_start(j, &spec, &run->res[i]) < 0) {
 			run->res[i].outcome = OUT_FAIL;
 			sb_puts(&run->res[i].why, "the runner could not start "
@@ -228,9 +241,8 @@ static void reap_one(struct sched *s, const struct options *o)
 		s->stopped = true;
 	run->busy = false;
 	s->nlive--;
-	s->jobs[w] = s->jobs[s->nlive];
-	s->live[w] = &s->jobs[w];
-	s->owner[w] = s->owner[s->nlive];
+	s->live[w] = s->live[s->nlive];	/* a job never moves: the */
+	s->owner[w] = s->owner[s->nlive];	/* sandbox points into it */
 }
 
 /* Starts tests until jobs run at once; with one job, kata after kata. */

@@ -39,7 +39,8 @@ static const char usage[] =
 "  --quick              small sizes (what selftest uses)\n"
 "  --param NAME=VALUE   override a grader's size or count\n"
 "  --so PATH            grade this kata .so instead of building one\n"
-"  --format human|tap|json\n"
+"  --format F           human, tap, json, junit or gradescope\n"
+"  -o FILE              write the report to FILE instead of stdout\n"
 "  --no-progress        do not record this run in .runner/progress.db\n"
 "  --yes                reset without asking\n"
 "  -v, --verbose        passed checks and whole compiler logs too\n"
@@ -65,7 +66,7 @@ static const struct page pages[] = {
 	  "\n"
 	  "  --all, --solution, --test NAME, -j N, --timeout-scale X,\n"
 	  "  --seed S, --fail-fast, --quick, --param NAME=VALUE, --so PATH,\n"
-	  "  --format human|tap|json, --no-progress, -v (see runner help)\n"
+	  "  --format F, -o FILE, --no-progress, -v (see runner help)\n"
 	  "\n"
 	  "Exit status: 0 all passed, 1 a test failed, 2 usage or environment\n"
 	  "error, 3 your kata does not build.\n" },

@@ -16,38 +16,13 @@
 
 #include "record.h"
 
-/* The length of the well-formed UTF-8 sequence at s (n bytes left), or 0 */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len = s[0] < 0xc2 ? 0 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 :
-		     s[0] < 0xf5 ? 4 : 0;
-	unsigned lo = 0x80, hi = 0xbf;
-
-	if (!len || len > n)
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;		/* no overlong forms */
-	else if (s[0] == 0xed)
-		hi = 0x9f;		/* no surrogates */
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;		/* nothing above U+10FFFF */
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-static void str_value(const char *s, size_t n)
+void json_string(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
 	putchar('"');
 	for (size_t i = 0; s && i < n;) {
-		size_t len = p[i] < 0x80 ? 1 : utf8_len(p + i, n - i);
+		size_t len = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, n - i);
 
 		if (p[i] == '"' || p[i] == '\\')
 			printf("\\%c", p[i]);
@@ -68,7 +43,7 @@ static void str_value(const char *s, size_t n)
 static void field(const char *key, const char *s, bool last)
 {
 	printf("\"%s\":", key);
-	str_value(s ? s : "", s ? strlen(s) : 0);
+	json_string(s ? s : "", s ? strlen(s) : 0);
 	if (!last)
 		putchar(',');
 }
@@ -106,7 +81,7 @@ static void notes(const struct records *l)
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].kind == REC_NOTE) {
 			printf("%s", first ? "" : ",");
-			str_value(l->v[i].text, strlen(l->v[i].text));
+			json_string(l->v[i].text, strlen(l->v[i].text));
 			first = false;
 		}
 	printf("],");
@@ -147,7 +122,7 @@ static void test_line(const struct kata_run *run, size_t i)
 	notes(&r->log);
 	records(&r->log);
 	printf("\"output\":");
-	str_value(r->output.s, r->output.len);
+	json_string(r->output.s, r->output.len);
 	printf(",\"output_dropped\":%zu}\n", r->output_dropped);
 }
 

@@ -237,6 +237,10 @@ const struct grade_observer *report_observer(const struct options *o)
 
 	if (o->format == FMT_JSON)
 		return json_observer();
+	if (o->format == FMT_JUNIT)
+		return junit_observer();
+	if (o->format == FMT_GRADESCOPE)
+		return gradescope_observer();
 	if (o->format == FMT_HUMAN)
 		obs = (struct grade_observer){ human_begin, human_test_done,
 					       human_end, NULL };
@@ -254,6 +258,10 @@ void report_summary(unsigned passed, unsigned failed, unsigned skipped,
 		printf("1..%u\n", tap_count);
 	if (o->format == FMT_JSON)
 		json_summary(passed, failed, skipped);
+	if (o->format == FMT_JUNIT)
+		junit_summary();
+	if (o->format == FMT_GRADESCOPE)
+		gradescope_summary();
 	if (o->format != FMT_HUMAN)
 		return;
 	printf("%u passed, %u failed", passed, failed);

@@ -23,8 +23,19 @@ void report_summary(unsigned passed, unsigned failed, unsigned skipped,
 /* The observer of --format json (json.c): one JSON object per test. */
 const struct grade_observer *json_observer(void);
 
+/* A JSON string literal of s (n bytes), always valid UTF-8, to stdout. */
+void json_string(const char *s, size_t n);
+
 /* The closing JSON object: {"summary":true,"passed":N,...}. */
 void json_summary(unsigned passed, unsigned failed, unsigned skipped);
+
+/* --format junit (junit.c): JUnit XML, one testsuite per kata. */
+const struct grade_observer *junit_observer(void);
+void junit_summary(void);
+
+/* --format gradescope (gradescope.c): Gradescope's results.json. */
+const struct grade_observer *gradescope_observer(void);
+void gradescope_summary(void);
 
 /* True when stdout gets colour and Unicode (a terminal, no NO_COLOR). */
 bool report_fancy(void);

@@ -32,7 +32,7 @@ enum {
 	EXIT_BUILD = 3,
 };
 
-enum format { FMT_HUMAN, FMT_TAP, FMT_JSON };
+enum format { FMT_HUMAN, FMT_TAP, FMT_JSON, FMT_JUNIT, FMT_GRADESCOPE };
 
 /* The most tests that run at once (-j): the sandbox's and grade's tables. */
 #define RUNNER_MAX_JOBS 64
@@ -65,6 +65,7 @@ struct options {
 	enum format format;
 	const char *test;	/* --test NAME */
 	const char *so;		/* --so PATH: grade this kata .so */
+	const char *output;	/* -o FILE: the report goes there */
 	struct param *params;	/* --param NAME=VALUE, parsed */
 	size_t nparams;
 	char **args;		/* positional arguments after the command */
@@ -101,6 +102,12 @@ char *read_file(const char *path, size_t *len);
 
 /* Removes a directory tree.  0 or -errno. */
 int remove_tree(const char *path);
+
+/*
+ * The length of the well-formed UTF-8 sequence of 2 to 4 bytes at s (n
+ * bytes left), or 0 when s[0] does not start one (an ASCII byte included).
+ */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 double now_ms(void);

@@ -135,3 +135,28 @@ double now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
+
+/* The length of the well-formed UTF-8 sequence at s (n bytes left), or 0 */
+size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] < 0xc2 ? 0 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 :
+		     s[0] < 0xf5 ? 4 : 0;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (!len || len > n)
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;		/* no overlong forms */
+	else if (s[0] == 0xed)
+		hi = 0x9f;		/* no surrogates */
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;		/* nothing above U+10FFFF */
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}

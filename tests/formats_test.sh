@@ -1,9 +1,11 @@
 #!/bin/sh
 # formats_test.sh RUNNER TESTS_BUILD_DIR SOURCE_ROOT: the machine formats
 # checked by their real consumers.  JSON Lines against docs/json-schema.json
-# (python3-jsonschema, tests/json_validate.py), TAP with perl's prove, on
-# runs that pass, fail, skip, crash, time out, do not build, and print
-# bytes that are not UTF-8.  Ends with `N passed, M failed`.
+# (python3-jsonschema, tests/json_validate.py), TAP with perl's prove,
+# JUnit XML with xmllint against tests/junit.xsd, Gradescope's results.json
+# against tests/gradescope-schema.json (written with -o), on runs that
+# pass, fail, skip, crash, time out, do not build, and print bytes that
+# are not UTF-8.  Ends with `N passed, M failed`.
 set -u
 runner=$1 tests=$2 srcroot=$3
 learner="$srcroot/tests/learner"
@@ -36,6 +38,8 @@ run() {
 		cat "$tmp/$name.json" >>"$tmp/v"
 		bad "JSON: $name" "$tmp/v"
 	fi
+	junit "$name" "$@"
+	gradescope "$name" "$@"
 	prove -e cat "$tmp/$name.tap" >"$tmp/p" 2>&1
 	if grep -q "^Files=1, Tests=[1-9]" "$tmp/p" &&
 	   ! grep -q "Parse errors\|No plan\|TODO passed" "$tmp/p"; then
@@ -43,6 +47,34 @@ run() {
 	else
 		cat "$tmp/$name.tap" >>"$tmp/p"
 		bad "TAP: $name" "$tmp/p"
+	fi
+}
+
+junit() {
+	name=$1
+	shift
+	"$@" --no-progress --format junit -o "$tmp/$name.xml" 2>"$tmp/err"
+	if xmllint --noout --schema "$srcroot/tests/junit.xsd" \
+	    "$tmp/$name.xml" >"$tmp/x" 2>&1; then
+		ok "JUnit: $name"
+	else
+		cat "$tmp/$name.xml" >>"$tmp/x" 2>/dev/null
+		bad "JUnit: $name" "$tmp/x"
+	fi
+}
+
+gradescope() {
+	name=$1
+	shift
+	"$@" --no-progress --format gradescope -o "$tmp/$name.gs.json" \
+		2>"$tmp/err"
+	if $py "$srcroot/tests/json_validate.py" --gradescope \
+	    "$srcroot/tests/gradescope-schema.json" "$tmp/$name.gs.json" \
+	    >"$tmp/g" 2>&1 && [ ! -e "$tmp/$name.gs.json.part" ]; then
+		ok "Gradescope: $name"
+	else
+		cat "$tmp/$name.gs.json" >>"$tmp/g" 2>/dev/null
+		bad "Gradescope: $name" "$tmp/g"
 	fi
 }
 
@@ -68,6 +100,11 @@ has stub '"why":"a function hands its result back'
 cp "$learner/hello_fixed.c" "$tmp/katas/hello/hello.c"
 run passing learner check hello
 has passing '"outcome":"pass"'
+if grep -q '"score":2,' "$tmp/passing.gs.json"; then
+	ok "Gradescope: both tests of the passing kata score their points"
+else
+	bad "Gradescope: the passing kata should score 2" "$tmp/passing.gs.json"
+fi
 printf 'int broken(void) { return }\n' >>"$tmp/katas/hello/hello.c"
 run unbuilt learner check hello second
 has unbuilt 'hello.c:23:27: error: expected expression'

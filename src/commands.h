@@ -29,6 +29,13 @@ int new_command(struct registry *reg, const struct options *o);
  * reference's.  Returns EXIT_PASS. */
 int bench_command(struct grader **gs, size_t n, const struct options *o);
 
+/*
+ * `runner bench --runner [kata]`: one test's cost in the sandbox beside a
+ * bare fork + dlopen + exit + waitpid of the same kata .so (the first of
+ * gs), both in this run; --param rounds=N.  Returns an EXIT_* status.
+ */
+int bench_runner(struct grader **gs, size_t n, const struct options *o);
+
 /* runner play KATA MODE ARGS...: parses its own arguments (argv[0] "play") */
 int play_command(int argc, char **argv);
 

@@ -110,7 +110,7 @@ static int parse_number(const char *s, double min, double *out)
 }
 
 enum { O_ALL = 256, O_SOLUTION, O_TEST, O_SCALE, O_SEED, O_FAILFAST,
-       O_QUICK, O_PARAM, O_SO, O_FORMAT, O_NOPROGRESS, O_YES };
+       O_QUICK, O_PARAM, O_SO, O_FORMAT, O_NOPROGRESS, O_YES, O_RUNNER };
 
 static const struct option longopts[] = {
 	{ "all", no_argument, NULL, O_ALL },
@@ -125,6 +125,7 @@ static const struct option longopts[] = {
 	{ "format", required_argument, NULL, O_FORMAT },
 	{ "no-progress", no_argument, NULL, O_NOPROGRESS },
 	{ "yes", no_argument, NULL, O_YES },
+	{ "runner", no_argument, NULL, O_RUNNER },
 	{ "output", required_argument, NULL, 'o' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -144,6 +145,7 @@ static int parse_one(int c, struct options *o)
 	case O_SO: o->so = optarg; return 0;
 	case O_NOPROGRESS: o->no_progress = true; return 0;
 	case O_YES: o->yes = true; return 0;
+	case O_RUNNER: o->bench_runner = true; return 0;
 	case 'v': o->verbose = true; return 0;
 	case O_FORMAT:
 		return parse_format(optarg, o) ? die_usage("unknown format "
@@ -370,7 +372,8 @@ static int cmd_bench(struct registry *reg, const struct options *o)
 	int r = select_katas(reg, o, &gs, &n);
 
 	if (!r)
-		r = bench_command(gs, n, o);
+		r = o->bench_runner ? bench_runner(gs, n, o)
+				    : bench_command(gs, n, o);
 	free(gs);
 	return r;
 }

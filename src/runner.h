@@ -59,6 +59,7 @@ struct test_settings {
 struct options {
 	bool all, solution, verbose, quick, fail_fast, no_progress, yes;
 	bool seed_given;
+	bool bench_runner;	/* bench --runner: the runner's own cost */
 	uint64_t seed;
 	double scale;
 	unsigned jobs;

@@ -132,6 +132,9 @@ expect 0 "nothing left" "Ctrl-C: no test process or temp dir left" -- \
 # The real katas: two at once, and the figures of one.
 expect 0 "passed, 0 failed" "-j 2 grades two katas at once" -- \
 	"$runner" check coroutine framing -j 2 --solution --quick --no-progress
+expect 0 "bare fork + dlopen + exit + waitpid" \
+	"bench --runner: one test's cost beside the bare loop" -- \
+	"$runner" bench --runner coroutine --param rounds=20
 expect 0 "reference  co_send + co_yield round trip" "bench shows figures" \
 	-- "$runner" bench coroutine --quick
 

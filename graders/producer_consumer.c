@@ -517,6 +517,7 @@ static const struct kata_test tests[] = {
 
 KATA_GRADER(.kata = "producer_consumer",
 	    .title = "Producers and consumers over a bounded queue",
-	    .topic = "生产者消费者: None sentinels, close, task_done/join",
+	    .topic = "P producers, C consumers, None sentinels, close, "
+		     "task_done/join (生产者消费者, 哨兵)",
 	    .order = 62,
 	    .tests = tests);

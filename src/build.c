@@ -1,10 +1,12 @@
 /*
- * build.c: building katas for the runner (see build.h).
+ * build.c: building katas for the runner (see build.h).  Entry points:
+ * build_run, build_target, build_cc, build_support, build_first_error.  build_cc compiles
+ * the support sources the kata list in meson.build names for the kata
+ * (KATA_SUPPORT in config.h), as meson does for the kata's targets.
  */
 #define _GNU_SOURCE
 #include "build.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -73,37 +75,45 @@ int build_target(const char *target, struct strbuf *log)
 	return r == 0 ? 0 : -1;
 }
 
+/* The support sources of the kata list (meson.build), under katas/. */
+static const struct support {
+	const char *kata, *path;
+} support[] = { KATA_SUPPORT { NULL, NULL } };
+
+size_t build_support(const char *kata, const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (const struct support *s = support; s->kata && n < max; s++)
+		if (!strcmp(s->kata, kata))
+			out[n++] = s->path;
+	return n;
+}
+
 int build_cc(const char *kata, const char *src, const char *out_so,
 	     struct strbuf *log)
 {
-	char *kdir = xasprintf("%s/katas/%s", runner_root, kata);
 	char *inc = xasprintf("-I%s/include", runner_root);
-	char *kinc = xasprintf("-I%s", kdir);
+	char *kinc = xasprintf("-I%s/katas/%s", runner_root, kata);
+	char *cinc = xasprintf("-I%s/katas/common", runner_root);
 	char *argv[64] = { KATA_CC, "-std=gnu17", "-shared", "-fPIC", "-g",
-			   "-O1", "-w", inc, kinc, "-o", (char *)out_so,
+			   "-O1", "-w", inc, kinc, cinc, "-o", (char *)out_so,
 			   (char *)src };
-	size_t n = 12;
-	DIR *d = opendir(kdir);
-	struct dirent *e;
+	const char *sup[48];
+	size_t n = 13, ns = build_support(kata, sup, 48);
+	char *const tail[] = { "-pthread", "-lcurl", "-lsqlite3", "-ldl" };
 	int r;
 
-	while (d && (e = readdir(d)) && n < 56) {
-		size_t len = strlen(e->d_name);
-		bool own = len == strlen(kata) + 2 &&
-			   !strncmp(e->d_name, kata, len - 2);
-		if (len > 2 && !strcmp(e->d_name + len - 2, ".c") && !own)
-			argv[n++] = xasprintf("%s/%s", kdir, e->d_name);
-	}
-	if (d)
-		closedir(d);
-	argv[n++] = "-pthread";
-	argv[n++] = "-lcurl";
-	argv[n++] = "-lsqlite3";
-	argv[n++] = "-ldl";
+	for (size_t i = 0; i < ns; i++)
+		argv[n++] = xasprintf("%s/katas/%s", runner_root, sup[i]);
+	for (size_t i = 0; i < sizeof(tail) / sizeof(*tail); i++)
+		argv[n++] = tail[i];
 	r = build_run(argv, log);
-	free(kdir);
+	for (size_t i = 0; i < ns; i++)
+		free(argv[13 + i]);
 	free(inc);
 	free(kinc);
+	free(cinc);
 	return r == 0 ? 0 : -1;
 }
 

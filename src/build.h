@@ -17,11 +17,19 @@
 int build_target(const char *target, struct strbuf *log);
 
 /*
- * Compiles src (plus the kata's shipped support sources) into out_so.
+ * Compiles src, plus the support sources the kata list names for kata
+ * (katas/<kata>/ and katas/common/, both on the include path), into out_so.
  * 0, or -1 with the compiler's output in *log.
  */
 int build_cc(const char *kata, const char *src, const char *out_so,
 	     struct strbuf *log);
+
+/*
+ * The support sources the kata list names for kata, as paths under katas/
+ * ("auth_chat/sha256.c", "common/frames.c"): at most max of them into out,
+ * static strings the caller does not free.  Returns how many.
+ */
+size_t build_support(const char *kata, const char **out, size_t max);
 
 /*
  * Runs argv (argv[0] looked up in PATH) with output into *log.  Returns the

@@ -73,28 +73,53 @@ int learner_pristine(const char *path, struct strbuf *out)
 	return -EIO;
 }
 
-char **learner_tracked(const char *kata, struct strbuf *why)
+/*
+ * Appends to argv at *n the kata's shared support sources (katas/common/)
+ * and their headers, as malloc'd pathspecs; at most 2 * max of them.
+ */
+static void add_common(const char *kata, char **argv, size_t *n, size_t max)
 {
-	char *dir = xasprintf("katas/%s/", kata);
-	char *argv[] = { "git", "-C", (char *)runner_root, "ls-tree", "-r",
-			 "--name-only", "HEAD", "--", dir, NULL };
-	struct strbuf b = { 0 };
-	char **list = NULL, *p, *eol;
+	const char *sup[16];
+	size_t ns = build_support(kata, sup, max < 16 ? max : 16);
+
+	for (size_t i = 0; i < ns; i++) {
+		size_t len = strlen(sup[i]);
+		if (strncmp(sup[i], "common/", 7) || len < 2)
+			continue;
+		argv[(*n)++] = xasprintf("katas/%s", sup[i]);
+		argv[(*n)++] = xasprintf("katas/%.*sh", (int)(len - 1),
+					 sup[i]);
+	}
+}
+
+/* Splits git's output into a NULL-terminated array of malloc'd lines. */
+static char **lines(const char *s, size_t len)
+{
+	char **list = xcalloc(len + 1, sizeof(*list));
+	const char *eol;
 	size_t n = 0;
 
-	if (build_run(argv, &b) != 0 || !b.len) {
+	for (; *s && (eol = strchr(s, '\n')); s = eol + 1)
+		list[n++] = strndup(s, (size_t)(eol - s));
+	return list;
+}
+
+char **learner_tracked(const char *kata, struct strbuf *why)
+{
+	char *argv[48] = { "git", "-C", (char *)runner_root, "ls-tree", "-r",
+			   "--name-only", "HEAD", "--",
+			   xasprintf("katas/%s/", kata) };
+	struct strbuf b = { 0 };
+	char **list = NULL;
+	size_t n = 9;
+
+	add_common(kata, argv, &n, 16);
+	if (build_run(argv, &b) != 0 || !b.len)
 		sb_puts(why, b.len ? b.s : "git's HEAD has no such folder");
-		free(dir);
-		sb_free(&b);
-		return NULL;
-	}
-	list = xcalloc(b.len + 1, sizeof(*list));
-	for (p = b.s; *p; p = eol + 1) {
-		if (!(eol = strchr(p, '\n')))
-			break;
-		list[n++] = strndup(p, (size_t)(eol - p));
-	}
-	free(dir);
+	else
+		list = lines(b.s, b.len);
+	for (size_t i = 8; i < n; i++)
+		free(argv[i]);
 	sb_free(&b);
 	return list;
 }

@@ -32,9 +32,11 @@ char *learner_digest(const char *kata);
 int learner_pristine(const char *path, struct strbuf *out);
 
 /*
- * The files git's HEAD has in katas/<kata>/, as a malloc'd NULL-terminated
- * array of malloc'd paths relative to runner_root; NULL when none (the
- * kata is not committed, or git cannot say).  *why gets git's words then.
+ * The files git's HEAD has in katas/<kata>/, and the shared support the
+ * kata list names for it in katas/common/ (frames.c and frames.h), as a
+ * malloc'd NULL-terminated array of malloc'd paths relative to runner_root;
+ * NULL when none (the kata is not committed, or git cannot say).  *why gets
+ * git's words then.
  */
 char **learner_tracked(const char *kata, struct strbuf *why);
 

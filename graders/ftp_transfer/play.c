@@ -30,6 +30,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+/* The status tokens (ftp_status_name needs frames.c, not in a grader). */
+static const char *const tokens[] = FTP_STATUS_TOKENS;
+
 /* Reads --port P and --root DIR; false when argv holds anything else. */
 static bool play_server_args(int argc, char **argv, long *port,
 			     const char **root)
@@ -166,8 +169,8 @@ static int play_client(struct kata_ctx *k, int argc, char **argv)
 	else
 		r = KATA_SYM(k, ftp_delete)(s, argv[4]);
 	close(s);
-	printf("%s\n", r >= 0 ? KATA_SYM(k, ftp_status_name)(r) :
-	       kata_strres(r));
+	printf("%s\n", r < 0 ? kata_strres(r) : r < FTP_NSTATUS ? tokens[r] :
+	       "?");
 	return r == FTP_OK ? 0 : 1;
 }
 

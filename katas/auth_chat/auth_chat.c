@@ -5,7 +5,7 @@
  * Entry points: ac_db_open, ac_db_add_user, ac_db_get_user,
  * ac_db_add_message, ac_db_close, ac_serve.  Given to you: SHA-256 and the
  * protocol's hashes and random hex in sha256.c, frames and status names in
- * frames.c.
+ * katas/common/frames.c (ac_frame_send, ac_frame_recv, ac_status_name).
  */
 #define _GNU_SOURCE
 #include "auth_chat.h"

@@ -5,8 +5,9 @@
  *
  * Entry points you write (auth_chat.c): the database layer ac_db_open,
  * ac_db_add_user, ac_db_get_user, ac_db_add_message, ac_db_close, and the
- * server ac_serve.  Given to you (sha256.c, frames.c): SHA-256 and the two
- * hashes of the protocol, random hex, frames, status names.
+ * server ac_serve.  Given to you (sha256.c, and katas/common/frames.c
+ * wrapped below): SHA-256 and the two hashes of the protocol, random hex,
+ * frames, status names.
  *
  * ---- Wire format -----------------------------------------------------
  *
@@ -72,6 +73,8 @@
 #include <sys/types.h>
 
 #include <sqlite3.h>
+
+#include "frames.h"
 
 #define AC_MAX_FRAME	4096u	/* bytes of payload in one frame */
 #define AC_MAX_NAME	32u	/* bytes in a name */
@@ -144,23 +147,34 @@ void ac_proof(const char *nonce, const char *hash, char *out);
  */
 int ac_random_hex(char *out, size_t n);
 
-/* ---- given: frames.c ----------------------------------------------------- */
+/* ---- given: katas/common/frames.c (frames.h) ----------------------------- */
 
 /*
  * Sends one frame (MSG_NOSIGNAL, short writes and EINTR retried).  Returns
  * 0, -EMSGSIZE when len > AC_MAX_FRAME (nothing sent), or -errno.
  */
-int ac_frame_send(int fd, const void *buf, size_t len);
+static inline int ac_frame_send(int fd, const void *buf, size_t len)
+{
+	return frames_send(fd, buf, len, AC_MAX_FRAME);
+}
 
 /*
  * Receives one whole frame into buf (cap bytes).  Returns its length, or
  * -ENODATA (clean close between frames), -ECONNRESET (close mid-frame),
  * -EMSGSIZE (length over cap or AC_MAX_FRAME; payload left unread), -errno.
  */
-ssize_t ac_frame_recv(int fd, void *buf, size_t cap);
+static inline ssize_t ac_frame_recv(int fd, void *buf, size_t cap)
+{
+	return frames_recv(fd, buf, cap, AC_MAX_FRAME);
+}
 
 /* The token of a status ("NO_SUCH_USER"), or "?" (a static string). */
-const char *ac_status_name(int status);
+static inline const char *ac_status_name(int status)
+{
+	static const char *const tokens[] = AC_STATUS_TOKENS;
+
+	return frames_token(tokens, AC_NSTATUS, status);
+}
 
 /* ---- yours: the database layer (auth_chat.c) ----------------------------- */
 

@@ -3,7 +3,8 @@
  * ftp_transfer.h for the whole contract).
  *
  * Entry points: ftp_serve, ftp_list, ftp_get, ftp_put, ftp_delete.  Frames
- * are ready for you in frames.c: ftp_frame_send and ftp_frame_recv.
+ * are ready for you in katas/common/frames.c: ftp_frame_send and
+ * ftp_frame_recv, and ftp_status_name.
  */
 #define _GNU_SOURCE
 #include "ftp_transfer.h"

@@ -3,8 +3,9 @@
  * TCP frames.  Do not edit: the grader relies on every value below.
  *
  * Entry points: ftp_serve (the server), ftp_list, ftp_get, ftp_put,
- * ftp_delete (the client), ftp_status_name.  The support functions
- * ftp_frame_send/ftp_frame_recv are implemented for you in frames.c.
+ * ftp_delete (the client).  The support functions ftp_frame_send,
+ * ftp_frame_recv and ftp_status_name are given: they wrap
+ * katas/common/frames.c (frames.h).
  *
  * Wire format (both directions): every message is one frame, a 4-byte
  * big-endian payload length followed by that many bytes; a payload holds at
@@ -45,6 +46,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "frames.h"
+
 #define FTP_MAX_FRAME	65536u		/* bytes of payload in one frame */
 #define FTP_MAX_NAME	255u		/* bytes in a file name */
 #define FTP_MAX_FILE	(1ull << 30)	/* bytes in one uploaded file */
@@ -72,14 +75,17 @@ enum ftp_status {
 #define FTP_STATUS_TOKENS { "OK", "NOT_FOUND", "BAD_NAME", "TOO_BIG", \
 			    "BAD_REQUEST", "IO_ERROR" }
 
-/* ---- support, implemented in frames.c ----------------------------------- */
+/* ---- support: katas/common/frames.c (frames.h) -------------------------- */
 
 /*
  * Sends one frame: header and payload, retrying short writes and EINTR,
  * with MSG_NOSIGNAL.  Returns 0, -EMSGSIZE when len > FTP_MAX_FRAME (nothing
  * sent), or -errno (-EPIPE when the peer has gone).
  */
-int ftp_frame_send(int fd, const void *buf, size_t len);
+static inline int ftp_frame_send(int fd, const void *buf, size_t len)
+{
+	return frames_send(fd, buf, len, FTP_MAX_FRAME);
+}
 
 /*
  * Receives one whole frame into buf (cap bytes), however the bytes arrive.
@@ -90,10 +96,18 @@ int ftp_frame_send(int fd, const void *buf, size_t len);
  *  payload is left unread: the stream cannot be resynchronised),
  * or another -errno.
  */
-ssize_t ftp_frame_recv(int fd, void *buf, size_t cap);
+static inline ssize_t ftp_frame_recv(int fd, void *buf, size_t cap)
+{
+	return frames_recv(fd, buf, cap, FTP_MAX_FRAME);
+}
 
 /* Returns the token of a status ("NOT_FOUND"), or "?" (static string). */
-const char *ftp_status_name(int status);
+static inline const char *ftp_status_name(int status)
+{
+	static const char *const tokens[] = FTP_STATUS_TOKENS;
+
+	return frames_token(tokens, FTP_NSTATUS, status);
+}
 
 /* ---- the server --------------------------------------------------------- */
 

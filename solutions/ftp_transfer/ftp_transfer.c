@@ -4,7 +4,8 @@
  * Entry points: ftp_serve (a thread per connection; the accepting thread
  * polls the listening socket and the stop fd, and on stop shuts every
  * connection down and joins its thread), and the client functions ftp_list,
- * ftp_get, ftp_put, ftp_delete.  Frames come from frames.c.
+ * ftp_get, ftp_put, ftp_delete.  Frames come from
+ * katas/common/frames.c.
  */
 #define _GNU_SOURCE
 #include "ftp_transfer.h"

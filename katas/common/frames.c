@@ -1,12 +1,11 @@
 /*
- * frames.c: support code shipped with the auth_chat kata (you need not
- * edit it): length-prefixed frames over a TCP socket, as in the framing
- * kata, and the names of the statuses.
+ * frames.c: support code shipped with the katas that talk in frames (you
+ * need not edit it): length-prefixed frames over a TCP socket, as in the
+ * framing kata, and the names of statuses.
  *
- * Entry points: ac_frame_send, ac_frame_recv, ac_status_name (see
- * auth_chat.h).
+ * Entry points: frames_send, frames_recv, frames_token (see frames.h).
  */
-#include "auth_chat.h"
+#include "frames.h"
 
 #include <errno.h>
 #include <sys/socket.h>
@@ -60,12 +59,12 @@ static ssize_t recv_all(int fd, unsigned char *p, size_t n)
 	return (ssize_t)got;
 }
 
-int ac_frame_send(int fd, const void *buf, size_t len)
+int frames_send(int fd, const void *buf, size_t len, size_t max)
 {
 	unsigned char h[4];
 	struct iovec iov[2] = { { h, sizeof(h) }, { (void *)buf, len } };
 
-	if (len > AC_MAX_FRAME)
+	if (len > max)
 		return -EMSGSIZE;
 	h[0] = (unsigned char)(len >> 24);
 	h[1] = (unsigned char)(len >> 16);
@@ -74,7 +73,7 @@ int ac_frame_send(int fd, const void *buf, size_t len)
 	return send_all(fd, iov, len ? 2 : 1);
 }
 
-ssize_t ac_frame_recv(int fd, void *buf, size_t cap)
+ssize_t frames_recv(int fd, void *buf, size_t cap, size_t max)
 {
 	unsigned char h[4];
 	ssize_t n = recv_all(fd, h, sizeof(h));
@@ -88,7 +87,7 @@ ssize_t ac_frame_recv(int fd, void *buf, size_t cap)
 		return -ECONNRESET;
 	len = (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 |
 	      h[3];
-	if (len > cap || len > AC_MAX_FRAME)
+	if (len > cap || len > max)
 		return -EMSGSIZE;
 	n = recv_all(fd, buf, len);
 	if (n >= 0 && (size_t)n < len)
@@ -96,11 +95,9 @@ ssize_t ac_frame_recv(int fd, void *buf, size_t cap)
 	return n;
 }
 
-const char *ac_status_name(int status)
+const char *frames_token(const char *const *tokens, int n, int status)
 {
-	static const char *const tokens[] = AC_STATUS_TOKENS;
-
-	if (status < 0 || status >= AC_NSTATUS)
+	if (status < 0 || status >= n)
 		return "?";
 	return tokens[status];
 }

@@ -217,12 +217,8 @@ static int pick_katas(struct registry *reg, const struct options *o,
 	}
 	for (size_t i = 0; i < o->nargs; i++) {
 		struct grader *g = registry_find(reg, o->args[i]);
-		const char *s = registry_suggest(reg, o->args[i]);
 		if (!g) {
-			fprintf(stderr, "runner: there is no kata named '%s'"
-				"%s%s%s; 'runner list' shows them all.\n",
-				o->args[i], s ? " (did you mean '" : "",
-				s ? s : "", s ? "'?)" : "");
+			registry_no_such(reg, o->args[i]);
 			return EXIT_USAGE;
 		}
 		(*out)[(*n)++] = g;

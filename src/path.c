@@ -71,17 +71,13 @@ size_t path_next(struct registry *reg, struct progress *p, size_t after)
 struct grader *path_find(struct registry *reg, const char *name)
 {
 	struct grader *g = registry_find(reg, name);
-	const char *s = registry_suggest(reg, name);
 
 	if (g && g->error) {
 		fprintf(stderr, "runner: %s\n", g->error);
 		return NULL;
 	}
 	if (!g)
-		fprintf(stderr, "runner: there is no kata named '%s'%s%s%s; "
-			"'runner list' shows them all.\n", name,
-			s ? " (did you mean '" : "", s ? s : "",
-			s ? "'?)" : "");
+		registry_no_such(reg, name);
 	return g;
 }
 

@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,15 @@ int registry_load(struct registry *reg, char **err)
 	if (reg->n)
 		qsort(reg->graders, reg->n, sizeof(*reg->graders), by_order);
 	return 0;
+}
+
+void registry_no_such(struct registry *reg, const char *name)
+{
+	const char *s = registry_suggest(reg, name);
+
+	fprintf(stderr, "runner: there is no kata named '%s'%s%s%s; 'runner "
+		"list' shows them all.\n", name, s ? " (did you mean '" : "",
+		s ? s : "", s ? "'?)" : "");
 }
 
 void registry_free(struct registry *reg)

@@ -23,6 +23,9 @@ struct registry {
  */
 int registry_load(struct registry *reg, char **err);
 
+/* Says on stderr that no kata is named `name`, with a did-you-mean. */
+void registry_no_such(struct registry *reg, const char *name);
+
 /* Frees the list and every grader's strings. */
 void registry_free(struct registry *reg);
 

@@ -10,7 +10,10 @@
 set -u
 runner=$1 graders=$2 src=$3 inc=$4
 tmp=$(mktemp -d /tmp/kata-load-XXXXXX)
-trap 'pkill -KILL -x kata-hostile 2>/dev/null; rm -rf "$tmp"' EXIT
+# The hostile processes' name is this run's own, so that two suites at
+# once never see (or kill) each other's.
+name="kh-$$"
+trap 'pkill -KILL -x "$name" 2>/dev/null; rm -rf "$tmp"' EXIT
 pass=0 fail=0
 cp -r "$src/katas" "$tmp/" && ln -s "$inc" "$tmp/include"
 export KATA_ROOT="$tmp" KATA_BUILD_DIR="$graders" NO_COLOR=1
@@ -47,7 +50,7 @@ expect() {
 		--format "$fmt" >"$tmp/out" 2>&1
 	rc=$?
 	sleep 0.2
-	left=$(pgrep -x kata-hostile)
+	left=$(pgrep -x $name)
 	if [ $rc -ne 3 ]; then
 		bad "$what: expected exit 3 (a kata that cannot load), got $rc"
 	elif ! grep -qF -- "$text" "$tmp/out"; then
@@ -62,7 +65,7 @@ expect() {
 }
 
 daemon='if (fork() == 0) { setsid(); signal(SIGTERM, SIG_IGN);
-	prctl(PR_SET_NAME, "kata-hostile"); for (;;) pause(); }'
+	prctl(PR_SET_NAME, "'"$name"'"); for (;;) pause(); }'
 hostile daemon "$daemon"
 timeout 60 "$runner" check hello --test answer --no-progress \
 	>"$tmp/out" 2>&1
@@ -70,7 +73,7 @@ rc=$?
 sleep 0.2
 if [ $rc -eq 124 ]; then
 	bad "a constructor's daemon: the runner hung"
-elif [ -n "$(pgrep -x kata-hostile)" ]; then
+elif [ -n "$(pgrep -x $name)" ]; then
 	bad "a constructor's daemon outlived the check"
 else
 	ok "a constructor that forks a daemon: the check returns, no daemon"
@@ -83,12 +86,12 @@ but cannot be loaded: loading it ended" tap
 expect "exit(3) at load, JSON" '"outcome":"fail"' json
 hostile abort 'abort()'
 expect "abort() at load" "loading it killed the process with SIGABRT"
-hostile block 'prctl(PR_SET_NAME, "kata-hostile"); pause()'
+hostile block 'prctl(PR_SET_NAME, "'"$name"'"); pause()'
 "$runner" check hello second --no-progress --timeout-scale 0.2 \
 	>"$tmp/out" 2>&1
 rc=$?
 if [ $rc -eq 3 ] && grep -q "did not finish within 1.0 s" "$tmp/out" &&
-   [ -z "$(pgrep -x kata-hostile)" ]; then
+   [ -z "$(pgrep -x $name)" ]; then
 	ok "a constructor that blocks: named, killed"
 else
 	bad "a constructor that blocks (rc $rc)"

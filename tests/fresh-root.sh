@@ -8,8 +8,10 @@
 # committed work is tested); ROOT is a minimal Debian 12 root that has only
 # gcc, libc6-dev, git and ca-certificates and working apt sources, e.g.
 #   debootstrap --variant=minbase bookworm ROOT http://deb.debian.org/debian
-#   chroot ROOT apt-get install --no-install-recommends gcc libc6-dev git \
-#       ca-certificates
+#   (copy in the host's /etc/apt/sources.list.d/debian.sources and
+#   /etc/resolv.conf, mount /proc, then)
+#   chroot ROOT apt-get update && chroot ROOT apt-get install -y \
+#       --no-install-recommends gcc libc6-dev git ca-certificates
 # Keep a tarball of it (tar -cpf BASE.tar -C ROOT .): every run installs
 # the project's packages into ROOT, so a later run starts from a new copy:
 #   rm -rf ROOT && mkdir ROOT && tar -xpf BASE.tar -C ROOT &&
